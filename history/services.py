@@ -1,0 +1,16 @@
+from django.utils import timezone
+
+from .models import Event
+from .types import IMPORT_SOURCES
+
+
+def record_event(profile, type, data=None, occurred_at=None):
+    """Record one action in the profile's history and return the event."""
+    return Event.objects.create(
+        profile=profile, type=type, data=data or {}, occurred_at=occurred_at or timezone.now()
+    )
+
+
+def record_import(profile, source):
+    """Record how the profile came into its database (manual, api, file, push)."""
+    return record_event(profile, IMPORT_SOURCES[source], {"source": source})

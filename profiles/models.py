@@ -1,0 +1,500 @@
+import hashlib
+import re
+import secrets
+import zoneinfo
+from dataclasses import dataclass, field
+
+import iptocc
+import phonenumbers
+import xxhash
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.text import slugify
+
+from .fieldtypes import FieldType, check_text, clean_value, is_empty, parse_options
+
+
+class Status(models.TextChoices):
+    """The seven statuses shared by profiles (global status) and subscriptions."""
+
+    SUBSCRIBED = "subscribed", "Subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    COMPLAINER = "complainer", "Complainer"
+    HARD_BOUNCED = "hard_bounced", "Hard bounced"
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
+    SUSPENDED = "suspended", "Suspended"
+    INVALID = "invalid", "Invalid"
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+
+
+FIELD_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
+country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Enter a two-letter ISO country code, e.g. DE.")
+language_validator = RegexValidator(
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "Enter a language tag, e.g. en or pt-BR."
+)
+
+
+def validate_timezone(value):
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError("Enter a time zone name, e.g. Europe/Berlin.")
+
+
+def validate_text(value):
+    try:
+        check_text(value)
+    except ValidationError as error:
+        raise ValidationError(error.messages[0]) from None
+
+
+def normalize_phone(value):
+    """Return the phone in E.164 (+14155550123) or raise ValidationError."""
+    message = f"Enter the phone in international format, e.g. +14155550123 (got “{value}”)."
+    if not isinstance(value, str):
+        raise ValidationError(message)
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValidationError(message) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(message)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phones(values):
+    """Return a list of distinct E.164 phones from a list or a comma/newline separated text."""
+    if isinstance(values, str):
+        values = re.split(r"[,;\n]", values)
+    if not isinstance(values, list):
+        raise ValidationError("Enter the phones as a list.")
+    phones = []
+    for value in values:
+        if isinstance(value, str) and not value.strip():
+            continue
+        phone = normalize_phone(value)
+        if phone not in phones:
+            phones.append(phone)
+    return phones
+
+
+def country_from_ip(ip):
+    """Return the ISO country code of an IPv4 address (offline look-up), or ""."""
+    return (iptocc.country_code(ip) or "") if ip else ""
+
+
+# -- Profile databases and custom fields -------------------------------------------------
+
+
+class ProfileDatabaseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the databases whose profiles this user may see."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if not user.has_perm("profiles.view_profile"):
+            return self.none()
+        return self.filter(members=user)
+
+
+@dataclass
+class Tab:
+    slug: str
+    label: str
+    fields: list = field(default_factory=list)
+    custom: bool = False
+
+
+class ProfileDatabase(models.Model):
+    """A set of profiles sharing one structure: the standard fields used and custom fields."""
+
+    name = models.CharField(max_length=200, unique=True, validators=[validate_text])
+    description = models.TextField(blank=True, validators=[validate_text])
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="profile_databases",
+        help_text="Users (besides superusers) who may work with this database's profiles.",
+    )
+    default_tab = models.SlugField(max_length=50, default="main")
+    tab_fields = models.JSONField(
+        default=dict, blank=True, help_text="Fields shown per tab, where changed from the default."
+    )
+    custom_tabs = models.JSONField(
+        default=list, blank=True, help_text="Tabs made by users: slug, label and fields."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProfileDatabaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def field_choices(self):
+        """Return (key, label) of every field a tab may show: standard and custom."""
+        from .tabs import STANDARD_FIELDS
+
+        custom = [(f"custom.{f.name}", f.label or f.name) for f in self.custom_fields.all()]
+        return [(key, spec.label) for key, spec in STANDARD_FIELDS.items()] + custom
+
+    def tabs(self):
+        """Return the data tabs of this database's profile page, in order."""
+        from .tabs import STANDARD_TABS
+
+        custom_keys = [f"custom.{f.name}" for f in self.custom_fields.all()]
+        tabs = []
+        for slug, label, default_fields in STANDARD_TABS:
+            if slug == "additional":
+                default_fields = custom_keys
+            fields = self.tab_fields.get(slug, default_fields)
+            tabs.append(Tab(slug, label, list(fields)))
+        for tab in self.custom_tabs:
+            tabs.append(Tab(tab["slug"], tab["label"], list(tab["fields"]), custom=True))
+        known = {key for key, _ in self.field_choices()}
+        for tab in tabs:
+            tab.fields = [key for key in tab.fields if key in known]
+        return tabs
+
+    def get_tab(self, slug):
+        return next((tab for tab in self.tabs() if tab.slug == slug), None)
+
+    def set_tab_fields(self, slug, fields):
+        """Choose the fields a tab shows (the cog); persisted for the whole database."""
+        known = {key for key, _ in self.field_choices()}
+        unknown = [key for key in fields if key not in known]
+        if unknown:
+            raise ValidationError({"fields": f"Unknown fields: {', '.join(unknown)}."})
+        for tab in self.custom_tabs:
+            if tab["slug"] == slug:
+                tab["fields"] = list(fields)
+                break
+        else:
+            if self.get_tab(slug) is None:
+                raise ValidationError({"tab": f"Unknown tab “{slug}”."})
+            self.tab_fields[slug] = list(fields)
+        self.save(update_fields=["tab_fields", "custom_tabs"])
+
+    def add_custom_tab(self, label, fields):
+        """Create a tab with the chosen fields and return it."""
+        label = (label or "").strip()
+        if not label:
+            raise ValidationError({"label": "Enter a name for the tab."})
+        validate_text(label)
+        slug = "tab-" + (slugify(label) or "custom")
+        taken = {tab.slug for tab in self.tabs()}
+        base, n = slug, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        self.custom_tabs.append({"slug": slug, "label": label[:60], "fields": []})
+        self.set_tab_fields(slug, fields)
+        return self.get_tab(slug)
+
+    def remove_custom_tab(self, slug):
+        self.custom_tabs = [tab for tab in self.custom_tabs if tab["slug"] != slug]
+        if self.default_tab == slug:
+            self.default_tab = "main"
+        self.save(update_fields=["custom_tabs", "default_tab"])
+
+    def set_default_tab(self, slug):
+        if self.get_tab(slug) is None:
+            raise ValidationError({"default_tab": f"Unknown tab “{slug}”."})
+        self.default_tab = slug
+        self.save(update_fields=["default_tab"])
+
+    def clean_custom_values(self, values, *, partial=False, current=None):
+        """Validate custom values against this database's fields.
+
+        Return (cleaned, errors): cleaned is the full new dict of values (merged with
+        ``current`` when ``partial``), errors maps each bad field name to its messages.
+        A value of None or "" removes the field's value.
+        """
+        if not isinstance(values, dict):
+            return {}, {"": ["Enter an object mapping field names to values."]}
+        definitions = {f.name: f for f in self.custom_fields.all()}
+        cleaned = dict(current or {}) if partial else {}
+        errors = {}
+        for name, value in values.items():
+            definition = definitions.get(name)
+            if definition is None:
+                errors[name] = [f"Unknown field “{name}” in database “{self.name}”."]
+                continue
+            if is_empty(value):
+                cleaned.pop(name, None)
+                continue
+            try:
+                cleaned[name] = definition.clean(value)
+            except ValidationError as error:
+                errors[name] = error.messages
+        for name, definition in definitions.items():
+            if definition.required and is_empty(cleaned.get(name)) and name not in errors:
+                errors[name] = [f"{definition.name}: this field is required."]
+        return cleaned, errors
+
+
+class CustomField(models.Model):
+    """A custom profile field of a database: a name, one of 8 types, enum options."""
+
+    database = models.ForeignKey(
+        ProfileDatabase, on_delete=models.CASCADE, related_name="custom_fields"
+    )
+    name = models.CharField(
+        max_length=63,
+        validators=[
+            RegexValidator(
+                FIELD_NAME_RE,
+                "Use letters, digits and underscores, starting with a letter (e.g. tariff_plan).",
+            )
+        ],
+    )
+    label = models.CharField(max_length=200, blank=True, validators=[validate_text])
+    type = models.CharField(max_length=10, choices=FieldType.choices)
+    options = models.JSONField(default=list, blank=True, help_text="Enum options.")
+    required = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["database", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["database", "name"], name="unique_field_per_database")
+        ]
+
+    def __str__(self):
+        return f"{self.database}: {self.name} ({self.get_type_display()})"
+
+    def clean(self):
+        try:
+            self.options = parse_options(self.options) if self.type == FieldType.ENUM else []
+        except ValidationError as error:
+            raise ValidationError({"options": error.messages}) from None
+        if self.type == FieldType.ENUM and not self.options:
+            raise ValidationError({"options": "An enum field needs at least one option."})
+
+    def clean_value(self, value):
+        """Return the value normalised for this field's type; errors name the field."""
+        try:
+            return clean_value(self.type, value, self.options)
+        except ValidationError as error:
+            raise ValidationError(f"{self.name}: {error.messages[0]}", code=error.code) from None
+
+    def display_label(self):
+        return self.label or self.name
+
+
+# -- Profiles ----------------------------------------------------------------------------
+
+
+class ProfileQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the profiles of the databases this user may see."""
+        if user.is_authenticated and user.is_active and user.is_superuser:
+            return self
+        return self.filter(database__in=ProfileDatabase.objects.visible_to(user))
+
+    def search(self, text):
+        """Match an email, a phone, a name or a profile_id."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        query = Q(email__istartswith=text) | Q(profile_id=text.lower())
+        try:
+            query |= Q(phone_index__number=normalize_phone(text))
+        except ValidationError:
+            pass
+        words = text.split()
+        if len(words) == 2:
+            query |= Q(first_name__iexact=words[0], last_name__iexact=words[1])
+        query |= Q(first_name__iexact=text) | Q(last_name__iexact=text)
+        return self.filter(query).distinct()
+
+
+def new_profile_id():
+    return secrets.token_hex(12)
+
+
+def avatar_path(profile, filename):
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"avatars/{profile.profile_id}/{secrets.token_hex(8)}.{extension}"
+
+
+class Profile(models.Model):
+    """A customer: identifiers, standard fields, custom values and global status."""
+
+    profile_id = models.CharField(max_length=24, unique=True, default=new_profile_id, editable=False)
+    md5 = models.CharField("MD5", max_length=32, unique=True, editable=False)
+    xxh = models.CharField("XXH", max_length=16, unique=True, editable=False)
+    database = models.ForeignKey(ProfileDatabase, on_delete=models.PROTECT, related_name="profiles")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBSCRIBED)
+
+    # Contact
+    email = models.EmailField(max_length=254, blank=True)
+    phones = models.JSONField(default=list, blank=True)
+
+    # Personal
+    first_name = models.CharField(max_length=150, blank=True, validators=[validate_text])
+    middle_name = models.CharField(max_length=150, blank=True, validators=[validate_text])
+    last_name = models.CharField(max_length=150, blank=True, validators=[validate_text])
+    gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
+    birthday = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=35, blank=True, validators=[language_validator])
+
+    # Main: location pin
+    latitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+
+    # Reg. data
+    reg_date = models.DateTimeField("registration date", null=True, blank=True)
+    reg_source = models.CharField(
+        "registration source", max_length=200, blank=True, validators=[validate_text]
+    )
+    reg_ip = models.GenericIPAddressField("Reg IP", protocol="IPv4", null=True, blank=True)
+    reg_country = models.CharField(
+        "Reg Country", max_length=2, blank=True, validators=[country_code_validator]
+    )
+    reg_city = models.CharField("Reg City", max_length=100, blank=True, validators=[validate_text])
+
+    # Tracked: the latest action
+    ip = models.GenericIPAddressField("IP", protocol="IPv4", null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, validators=[country_code_validator])
+    region = models.CharField(max_length=100, blank=True, validators=[validate_text])
+    city = models.CharField(max_length=100, blank=True, validators=[validate_text])
+    zip_code = models.CharField("ZIP code", max_length=20, blank=True, validators=[validate_text])
+    timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
+
+    # UTM of the latest tagged click or form
+    utm_source = models.CharField(max_length=200, blank=True, validators=[validate_text])
+    utm_medium = models.CharField(max_length=200, blank=True, validators=[validate_text])
+    utm_campaign = models.CharField(max_length=200, blank=True, validators=[validate_text])
+    utm_term = models.CharField(max_length=200, blank=True, validators=[validate_text])
+    utm_content = models.CharField(max_length=200, blank=True, validators=[validate_text])
+
+    in_control_group = models.BooleanField("in global control group", default=False)
+    avatar = models.ImageField(upload_to=avatar_path, blank=True)
+    custom_values = models.JSONField(default=dict, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProfileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["database", "email"], name="unique_email_per_database")
+        ]
+        indexes = [
+            models.Index(fields=["database", "status"]),
+            models.Index(fields=["last_name", "first_name"]),
+        ]
+        permissions = [("export_profile", "Can export a profile's personal data")]
+
+    def __str__(self):
+        name = self.full_name()
+        return f"{name} <{self.email}>" if name else self.email or self.profile_id
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._loaded_status = self.status if self.pk else None
+        self._loaded_phones = list(self.phones or []) if self.pk else None
+
+    def get_absolute_url(self):
+        return reverse("profiles:detail", args=[self.profile_id])
+
+    def full_name(self):
+        return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+
+    def initials(self):
+        letters = (self.first_name[:1] + self.last_name[:1]) or self.email[:1]
+        return letters.upper() or "?"
+
+    def fallback_email(self):
+        return f"{self.profile_id}@localhost"
+
+    def has_fallback_email(self):
+        return self.email == self.fallback_email()
+
+    def custom_value(self, name):
+        return (self.custom_values or {}).get(name)
+
+    def clean(self):
+        self.email = (self.email or "").strip().lower()
+        try:
+            self.phones = normalize_phones(self.phones or [])
+        except ValidationError as error:
+            raise ValidationError({"phones": error.messages}) from None
+        if self.database_id:
+            cleaned, errors = self.database.clean_custom_values(self.custom_values or {})
+            if errors:
+                raise ValidationError(
+                    {"custom_values": [m for messages in errors.values() for m in messages]}
+                )
+            self.custom_values = cleaned
+
+    def validate_unique(self, exclude=None):
+        if not self.email:
+            self.email = self.fallback_email()
+        super().validate_unique(exclude)
+
+    def detect_location(self, fields=("reg_country", "country")):
+        """Fill the countries from Reg IP and the latest IP where they are not set."""
+        if "reg_country" in fields and self.reg_ip and not self.reg_country:
+            self.reg_country = country_from_ip(self.reg_ip)
+        if "country" in fields and self.ip and not self.country:
+            self.country = country_from_ip(self.ip)
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower() or self.fallback_email()
+        self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
+        self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
+        status_changed = self._loaded_status is not None and self._loaded_status != self.status
+        phones_changed = self._loaded_phones != list(self.phones or [])
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if phones_changed:
+                self.phone_index.all().delete()
+                ProfilePhone.objects.bulk_create(
+                    ProfilePhone(profile=self, database_id=self.database_id, number=number)
+                    for number in self.phones
+                )
+            if self.status == Status.HARD_BOUNCED and (status_changed or not self._loaded_status):
+                from subscriptions.models import SuppressedAddress
+
+                SuppressedAddress.objects.suppress(self.email, reason="hard_bounced", profile=self)
+        self._loaded_status = self.status
+        self._loaded_phones = list(self.phones or [])
+
+
+class ProfilePhone(models.Model):
+    """One phone of a profile, kept beside ``Profile.phones`` so a phone is found by index."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="phone_index")
+    database = models.ForeignKey(ProfileDatabase, on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["database", "number"]), models.Index(fields=["number"])]
+
+    def __str__(self):
+        return self.number

@@ -1,0 +1,108 @@
+"""Shared fixtures: the cast of users, an API client and the browser.
+
+alice   staff superuser with every permission
+bob     marketer: may view, change and export profiles of the databases he is a member of,
+        but not delete them
+charlie logged in, no access to profiles
+"""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.auth.models import Permission
+from rest_framework.test import APIClient
+
+from tests.factories import ProfileDatabaseFactory, UserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+MARKETER_PERMISSIONS = [
+    "view_profile",
+    "change_profile",
+    "add_profile",
+    "export_profile",
+    "view_profiledatabase",
+    "view_customfield",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.path.exists(CHROMIUM):
+        return
+    skip = pytest.mark.skip(reason=f"browser tests skipped: {CHROMIUM} is not installed")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield settings.MEDIA_ROOT
+    shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+def grant(user, *codenames):
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def database(db):
+    return ProfileDatabaseFactory(name="Customers")
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def bob(db, database):
+    bob = grant(UserFactory(username="bob"), *MARKETER_PERMISSIONS)
+    database.members.add(bob)
+    return bob
+
+
+@pytest.fixture
+def charlie(db):
+    return UserFactory(username="charlie")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def logged_in_page(browser, live_server, bob):
+    """A browser page logged in as bob."""
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/profiles/")
+    yield page
+    page.close()
