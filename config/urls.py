@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_patterns = [
     path("", include("profiles.api_urls")),
+    path("", include("subscriptions.api_urls")),
+    path("", include("history.api_urls")),
+    path("", include("segments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -14,5 +17,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
+    path("profiles/", include("history.urls")),
+    path("profiles/", include("subscriptions.urls")),
+    path("profiles/", include("segments.urls")),
     path("profiles/", include("profiles.urls")),
 ]

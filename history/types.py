@@ -1,4 +1,4 @@
-"""The event types of a profile's action history: slug, label and group."""
+"""The event types of a profile's action history: slug, label, group and data shape."""
 
 from dataclasses import dataclass
 
@@ -8,30 +8,66 @@ class EventType:
     slug: str
     label: str
     group: str
-    description: str = ""
+    data: str = ""
 
 
 EVENT_TYPES = [
-    EventType("import_manual", "Added manually", "import", "data: {source}"),
-    EventType("import_api", "Imported via API", "import", "data: {source}"),
-    EventType("import_file", "Imported from a file", "import", "data: {source, file}"),
-    EventType("import_push", "Push import", "import", "data: {source}"),
+    # How the profile came into its database.
+    EventType("import_manual", "Added manually", "import", "{source}"),
+    EventType("import_api", "Imported via API", "import", "{source}"),
+    EventType("import_file", "Imported from a file", "import", "{source, file}"),
+    EventType("import_push", "Push import", "import", "{source}"),
+    # Subscriptions to a resource's channel.
+    EventType("subscribed", "Subscribed", "subscription", "{subscription, resource, channel}"),
+    EventType("unsubscribed", "Unsubscribed", "subscription", "{subscription, resource, channel}"),
     EventType(
-        "status_changed",
-        "Global status changed",
-        "profile",
-        "data: {from, to, source}",
+        "subscription_status_changed",
+        "Subscription status changed",
+        "subscription",
+        "{subscription, resource, channel, from, to}",
     ),
+    # Mailing actions.
+    EventType("send", "Sent", "mailing", "{mailing, subscription, resource, channel}"),
+    EventType("delivery", "Delivered", "mailing", "{mailing, subscription, resource, channel}"),
+    EventType("open", "Opened", "mailing", "{mailing, subscription, resource, channel}"),
+    EventType("read", "Read", "mailing", "{mailing, subscription, resource, channel}"),
+    EventType("click", "Clicked a link", "mailing", "{mailing, url, subscription, utm_*}"),
     EventType(
-        "control_group_entered",
-        "Entered the global control group",
-        "control group",
-        "data: {}",
+        "confirmation_click",
+        "Clicked the confirmation link",
+        "mailing",
+        "{subscription, resource, channel}",
     ),
+    EventType("hard_bounce", "Hard bounce", "mailing", "{mailing, subscription, reason}"),
+    EventType("complaint", "Complaint (reported as spam)", "mailing", "{mailing, subscription}"),
+    # Unsubscribe links.
+    EventType(
+        "unsubscribe_click",
+        "Clicked the unsubscribe link",
+        "unsubscribe",
+        "{mailing, subscription}",
+    ),
+    # Pixels.
+    EventType("pixel", "Pixel goal reached", "pixel", "{goal, value, url, geo, pixel_data}"),
+    # Promo codes.
+    EventType("promo_attached", "Promo code attached", "promo code", "{code, program}"),
+    EventType("promo_detached", "Promo code detached", "promo code", "{code, program}"),
+    EventType("promo_activated", "Promo code activated", "promo code", "{code, program}"),
+    # Static segments.
+    EventType("segment_entered", "Entered a static segment", "segment", "{segment}"),
+    EventType("segment_exited", "Exited a static segment", "segment", "{segment}"),
+    # Global control group.
+    EventType("control_group_entered", "Entered the global control group", "control group", "{}"),
+    # Changes made in the product.
+    EventType("status_changed", "Global status changed", "profile", "{from, to, source}"),
 ]
 EVENT_TYPES_BY_SLUG = {event_type.slug: event_type for event_type in EVENT_TYPES}
-IMPORT_SOURCES = {"manual": "import_manual", "api": "import_api", "file": "import_file"}
-IMPORT_SOURCES["push"] = "import_push"
+IMPORT_SOURCES = {
+    "manual": "import_manual",
+    "api": "import_api",
+    "file": "import_file",
+    "push": "import_push",
+}
 
 
 def label_for(slug):

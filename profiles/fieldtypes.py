@@ -22,7 +22,8 @@ INTEGER_RE = re.compile(r"^[+-]?\d+$")
 FLOAT_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 RFC3339_RE = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?(?P<offset>[Zz]|[+-]\d{2}:\d{2}))?$"
+    r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2}))?$"
 )
 TRUE_WORDS, FALSE_WORDS = {"true"}, {"false"}
 

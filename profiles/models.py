@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import re
 import secrets
@@ -37,7 +38,9 @@ class Gender(models.TextChoices):
 
 
 FIELD_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
-country_code_validator = RegexValidator(r"^[A-Z]{2}$", "Enter a two-letter ISO country code, e.g. DE.")
+country_code_validator = RegexValidator(
+    r"^[A-Z]{2}$", "Enter a two-letter ISO country code, e.g. DE."
+)
 language_validator = RegexValidator(
     r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "Enter a language tag, e.g. en or pt-BR."
 )
@@ -307,10 +310,8 @@ class ProfileQuerySet(models.QuerySet):
         if not text:
             return self
         query = Q(email__istartswith=text) | Q(profile_id=text.lower())
-        try:
+        with contextlib.suppress(ValidationError):
             query |= Q(phone_index__number=normalize_phone(text))
-        except ValidationError:
-            pass
         words = text.split()
         if len(words) == 2:
             query |= Q(first_name__iexact=words[0], last_name__iexact=words[1])
@@ -330,7 +331,9 @@ def avatar_path(profile, filename):
 class Profile(models.Model):
     """A customer: identifiers, standard fields, custom values and global status."""
 
-    profile_id = models.CharField(max_length=24, unique=True, default=new_profile_id, editable=False)
+    profile_id = models.CharField(
+        max_length=24, unique=True, default=new_profile_id, editable=False
+    )
     md5 = models.CharField("MD5", max_length=32, unique=True, editable=False)
     xxh = models.CharField("XXH", max_length=16, unique=True, editable=False)
     database = models.ForeignKey(ProfileDatabase, on_delete=models.PROTECT, related_name="profiles")
@@ -419,6 +422,27 @@ class Profile(models.Model):
         self._loaded_status = self.status if self.pk else None
         self._loaded_phones = list(self.phones or []) if self.pk else None
 
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower() or self.fallback_email()
+        self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
+        self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
+        status_changed = self._loaded_status is not None and self._loaded_status != self.status
+        phones_changed = self._loaded_phones != list(self.phones or [])
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if phones_changed:
+                self.phone_index.all().delete()
+                ProfilePhone.objects.bulk_create(
+                    ProfilePhone(profile=self, database_id=self.database_id, number=number)
+                    for number in self.phones
+                )
+            if self.status == Status.HARD_BOUNCED and (status_changed or not self._loaded_status):
+                from subscriptions.models import SuppressedAddress
+
+                SuppressedAddress.objects.suppress(self.email, reason="hard_bounced", profile=self)
+        self._loaded_status = self.status
+        self._loaded_phones = list(self.phones or [])
+
     def get_absolute_url(self):
         return reverse("profiles:detail", args=[self.profile_id])
 
@@ -463,27 +487,6 @@ class Profile(models.Model):
             self.reg_country = country_from_ip(self.reg_ip)
         if "country" in fields and self.ip and not self.country:
             self.country = country_from_ip(self.ip)
-
-    def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower() or self.fallback_email()
-        self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
-        self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
-        status_changed = self._loaded_status is not None and self._loaded_status != self.status
-        phones_changed = self._loaded_phones != list(self.phones or [])
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            if phones_changed:
-                self.phone_index.all().delete()
-                ProfilePhone.objects.bulk_create(
-                    ProfilePhone(profile=self, database_id=self.database_id, number=number)
-                    for number in self.phones
-                )
-            if self.status == Status.HARD_BOUNCED and (status_changed or not self._loaded_status):
-                from subscriptions.models import SuppressedAddress
-
-                SuppressedAddress.objects.suppress(self.email, reason="hard_bounced", profile=self)
-        self._loaded_status = self.status
-        self._loaded_phones = list(self.phones or [])
 
 
 class ProfilePhone(models.Model):

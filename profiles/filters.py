@@ -1,0 +1,40 @@
+import django_filters
+from django.db.models import Q
+
+from .models import Profile, ProfileDatabase, Status, normalize_phone
+
+
+def visible_databases(request):
+    if request is None:
+        return ProfileDatabase.objects.none()
+    return ProfileDatabase.objects.visible_to(request.user)
+
+
+class ProfileFilter(django_filters.FilterSet):
+    """Filters of the profile list, shared by the page and the API."""
+
+    search = django_filters.CharFilter(method="filter_search", label="Search")
+    database = django_filters.ModelChoiceFilter(queryset=visible_databases)
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    email = django_filters.CharFilter(method="filter_email")
+    phone = django_filters.CharFilter(method="filter_phone")
+    md5 = django_filters.CharFilter()
+    xxh = django_filters.CharFilter()
+    profile_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Profile
+        fields = ["search", "database", "status", "email", "phone", "md5", "xxh", "profile_id"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(email=value.strip().lower())
+
+    def filter_phone(self, queryset, name, value):
+        try:
+            number = normalize_phone(value)
+        except Exception:  # an unparseable phone matches nothing
+            return queryset.none()
+        return queryset.filter(Q(phone_index__number=number)).distinct()
