@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "history"
-urlpatterns = []
+urlpatterns = [
+    path("<str:profile_id>/history/", views.profile_history, name="profile"),
+]

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "subscriptions"
-urlpatterns = []
+urlpatterns = [
+    path("<str:profile_id>/subscriptions/", views.profile_subscriptions, name="profile"),
+]
