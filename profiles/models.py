@@ -236,7 +236,7 @@ class ProfileDatabase(models.Model):
                 cleaned.pop(name, None)
                 continue
             try:
-                cleaned[name] = definition.clean(value)
+                cleaned[name] = definition.clean_value(value)
             except ValidationError as error:
                 errors[name] = error.messages
         for name, definition in definitions.items():
