@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "history",
     "segments",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.NoStoreMiddleware",
+    "audit.context.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -90,6 +92,8 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Every request is one transaction: a change and its audit entry commit together.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

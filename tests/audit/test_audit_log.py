@@ -1,0 +1,64 @@
+import pytest
+
+from audit.context import acting
+from audit.models import AuditEntry
+from audit.signals import ERASED
+from profiles.services import delete_profile
+from tests.factories import CustomFieldFactory, ProfileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def entries_for(profile):
+    return AuditEntry.objects.filter(profile_id=profile.profile_id).order_by("id")
+
+
+def test_it_logs_a_created_profile_with_who_and_through_what(alice):
+    with acting(alice, "admin"):
+        profile = ProfileFactory(first_name="Ann", email="ann@example.com")
+    [entry] = entries_for(profile)
+    assert entry.action == "create"
+    assert entry.actor == alice and entry.actor_name == "alice"
+    assert entry.channel == "admin"
+    assert entry.object_type == "profiles.Profile"
+    assert entry.object_id == profile.profile_id
+    assert entry.changes["first_name"] == [None, "Ann"]
+    assert entry.changes["email"] == [None, "ann@example.com"]
+
+
+def test_it_logs_old_and_new_values_of_changed_fields_only():
+    profile = ProfileFactory(first_name="Ann", last_name="Lee")
+    with acting(None, "api"):
+        profile.first_name = "Anna"
+        profile.save()
+    entry = entries_for(profile).last()
+    assert entry.action == "update"
+    assert entry.channel == "api"
+    assert entry.changes == {"first_name": ["Ann", "Anna"]}
+
+
+def test_it_logs_each_custom_value_as_its_own_field():
+    field = CustomFieldFactory(name="tariff", type="line")
+    profile = ProfileFactory(database=field.database, custom_values={"tariff": "basic"})
+    profile.custom_values = {"tariff": "pro"}
+    profile.save()
+    assert entries_for(profile).last().changes == {"fields.tariff": ["basic", "pro"]}
+
+
+def test_it_writes_nothing_when_nothing_changed():
+    profile = ProfileFactory()
+    profile.save()
+    assert entries_for(profile).count() == 1
+
+
+def test_it_keeps_the_trail_of_a_deleted_profile_without_personal_values():
+    profile = ProfileFactory(first_name="Ann")
+    profile.first_name = "Anna"
+    profile.save()
+    profile_id = profile.profile_id
+    delete_profile(profile)
+    entries = list(AuditEntry.objects.filter(profile_id=profile_id).order_by("id"))
+    assert [e.action for e in entries] == ["create", "update", "delete"]
+    assert entries[1].changes == {"first_name": [ERASED, ERASED]}
+    assert all(e.erased for e in entries[:2])
+    assert "Ann" not in str([e.changes for e in entries])
