@@ -1,6 +1,66 @@
-"""The event types of a profile's action history: slug, label, group and data shape."""
+"""The event types of a profile's action history: slug, label, group and data shape.
 
-from dataclasses import dataclass
+Each type documents the keys of its ``data``: the kind of value, whether it is required
+and what it means. ``EventType.clean_data`` checks an event's data against that shape
+(ingestion over the API calls it; keys not listed are kept as given). Types marked
+``accepted=False`` are recorded by the product itself when the change happens (a status
+change, a subscription, a segment entry) and are not accepted from integrations.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+URL_MAX_LENGTH = 8192
+
+
+@dataclass(frozen=True)
+class DataField:
+    """One key of an event's data: its kind of value, whether required, what it means."""
+
+    name: str
+    kind: str
+    description: str
+    required: bool = False
+
+    def describe(self):
+        return {"type": self.kind, "required": self.required, "description": self.description}
+
+
+# The kinds of value a data key holds, with what each accepts.
+KINDS = {
+    "text": "text",
+    "url": "an absolute http(s) URL",
+    "id": "an identifier: a whole number or text",
+    "integer": "a whole number",
+    "number": "a number",
+    "ip": "an IPv4 address",
+    "status": "one of the 7 statuses",
+    "object": "a JSON object",
+    "any": "any JSON value",
+}
+
+
+def _text(name, description, required=False):
+    return DataField(name, "text", description, required)
+
+
+MAILING = DataField("mailing", "id", "The mailing (its id or name).")
+SUBSCRIPTION = DataField("subscription", "integer", "The id of the subscription concerned.")
+RESOURCE = DataField("resource", "id", "The resource (source of subscription): id or name.")
+CHANNEL = _text("channel", "The channel slug, e.g. email, sms, push.")
+UTM = [
+    _text(f"utm_{tag}", f"The link's utm_{tag} tag; updates the profile's UTM fields.")
+    for tag in ("source", "medium", "campaign", "term", "content")
+]
+MAILING_FIELDS = (MAILING, SUBSCRIPTION, RESOURCE, CHANNEL)
+SUBSCRIPTION_FIELDS = (SUBSCRIPTION, RESOURCE, CHANNEL)
+IMPORT_SOURCE = _text("source", "How the profile came: manual, api, file or push.")
+PROMO_FIELDS = (
+    _text("code", "The promo code.", required=True),
+    DataField("program", "id", "The promo code program (id or name)."),
+)
 
 
 @dataclass(frozen=True)
@@ -9,57 +69,268 @@ class EventType:
     label: str
     group: str
     data: str = ""
+    fields: tuple = field(default=(), compare=False)
+    accepted: bool = True
+    effect: str = ""
 
+    def describe(self):
+        """Return this type as the API lists it."""
+        return {
+            "slug": self.slug,
+            "label": self.label,
+            "group": self.group,
+            "group_label": GROUP_LABELS.get(self.group, self.group),
+            "accepted": self.accepted,
+            "effect": self.effect,
+            "data": {f.name: f.describe() for f in self.fields},
+        }
+
+    def clean_data(self, data):
+        """Check the data against this type's shape; return (cleaned, errors by key)."""
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return {}, {"": ["Enter the data as a JSON object."]}
+        cleaned, errors = dict(data), {}
+        for spec in self.fields:
+            value = data.get(spec.name)
+            if value is None or value == "":
+                cleaned.pop(spec.name, None)
+                if spec.required:
+                    errors[spec.name] = [f"This key is required for “{self.slug}” events."]
+                continue
+            try:
+                cleaned[spec.name] = clean_kind(spec.kind, value)
+            except ValidationError as error:
+                errors[spec.name] = error.messages
+        return cleaned, errors
+
+
+def clean_kind(kind, value):
+    """Return the value checked for its kind of data key, or raise ValidationError."""
+    from profiles.fieldtypes import clean_float, clean_ip, clean_line, clean_number
+    from profiles.models import Status
+
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValidationError("Enter text.")
+        return clean_line(value)
+    if kind == "url":
+        message = "Enter an absolute http(s) URL, e.g. https://example.com/page."
+        if not isinstance(value, str) or len(value) > URL_MAX_LENGTH:
+            raise ValidationError(message)
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            raise ValidationError(message) from None
+        return clean_line(value)
+    if kind == "id":
+        if isinstance(value, str):
+            return clean_line(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return clean_number(value)
+        raise ValidationError("Enter an id: a whole number or text.")
+    if kind == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError("Enter a whole number, e.g. 42.")
+        return clean_number(value)
+    if kind == "number":
+        if isinstance(value, str):
+            raise ValidationError("Enter a number, e.g. 3.14 (not text).")
+        return clean_float(value)
+    if kind == "ip":
+        return clean_ip(value)
+    if kind == "status":
+        if value not in Status.values:
+            raise ValidationError(f"Enter one of: {', '.join(Status.values)}.")
+        return value
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise ValidationError("Enter a JSON object.")
+        return value
+    return value
+
+
+GROUP_LABELS = {
+    "import": "Import",
+    "subscription": "Subscriptions",
+    "mailing": "Mailings",
+    "unsubscribe": "Unsubscribe links",
+    "pixel": "Pixels",
+    "promo code": "Promo codes",
+    "segment": "Static segments",
+    "control group": "Global control group",
+    "profile": "Profile changes",
+}
 
 EVENT_TYPES = [
     # How the profile came into its database.
-    EventType("import_manual", "Added manually", "import", "{source}"),
-    EventType("import_api", "Imported via API", "import", "{source}"),
-    EventType("import_file", "Imported from a file", "import", "{source, file}"),
-    EventType("import_push", "Push import", "import", "{source}"),
+    EventType(
+        "import_manual", "Added manually", "import", "{source}", (IMPORT_SOURCE,), accepted=False
+    ),
+    EventType(
+        "import_api", "Imported via API", "import", "{source}", (IMPORT_SOURCE,), accepted=False
+    ),
+    EventType(
+        "import_file",
+        "Imported from a file",
+        "import",
+        "{source, file}",
+        (IMPORT_SOURCE, _text("file", "The name of the imported file.")),
+        accepted=False,
+    ),
+    EventType("import_push", "Push import", "import", "{source}", (IMPORT_SOURCE,), accepted=False),
     # Subscriptions to a resource's channel.
-    EventType("subscribed", "Subscribed", "subscription", "{subscription, resource, channel}"),
-    EventType("unsubscribed", "Unsubscribed", "subscription", "{subscription, resource, channel}"),
+    EventType(
+        "subscribed",
+        "Subscribed",
+        "subscription",
+        "{subscription, resource, channel}",
+        SUBSCRIPTION_FIELDS,
+        accepted=False,
+    ),
+    EventType(
+        "unsubscribed",
+        "Unsubscribed",
+        "subscription",
+        "{subscription, resource, channel}",
+        SUBSCRIPTION_FIELDS,
+        accepted=False,
+    ),
     EventType(
         "subscription_status_changed",
         "Subscription status changed",
         "subscription",
         "{subscription, resource, channel, from, to}",
+        (
+            *SUBSCRIPTION_FIELDS,
+            DataField("from", "status", "The status before."),
+            DataField("to", "status", "The status after.", required=True),
+        ),
+        accepted=False,
     ),
     # Mailing actions.
-    EventType("send", "Sent", "mailing", "{mailing, subscription, resource, channel}"),
-    EventType("delivery", "Delivered", "mailing", "{mailing, subscription, resource, channel}"),
-    EventType("open", "Opened", "mailing", "{mailing, subscription, resource, channel}"),
-    EventType("read", "Read", "mailing", "{mailing, subscription, resource, channel}"),
-    EventType("click", "Clicked a link", "mailing", "{mailing, url, subscription, utm_*}"),
+    EventType(
+        "send", "Sent", "mailing", "{mailing, subscription, resource, channel}", MAILING_FIELDS
+    ),
+    EventType(
+        "delivery",
+        "Delivered",
+        "mailing",
+        "{mailing, subscription, resource, channel}",
+        MAILING_FIELDS,
+    ),
+    EventType(
+        "open", "Opened", "mailing", "{mailing, subscription, resource, channel}", MAILING_FIELDS
+    ),
+    EventType(
+        "read", "Read", "mailing", "{mailing, subscription, resource, channel}", MAILING_FIELDS
+    ),
+    EventType(
+        "click",
+        "Clicked a link",
+        "mailing",
+        "{mailing, url, subscription, utm_*}",
+        (DataField("url", "url", "The URL of the link.", required=True), *MAILING_FIELDS, *UTM),
+        effect="UTM tags (utm_* keys, or the URL's utm_* parameters) update the profile's UTM.",
+    ),
     EventType(
         "confirmation_click",
         "Clicked the confirmation link",
         "mailing",
         "{subscription, resource, channel}",
+        (*MAILING_FIELDS, DataField("url", "url", "The URL of the confirmation link.")),
+        effect="Double opt-in: an unconfirmed profile (and subscription) becomes subscribed.",
     ),
-    EventType("hard_bounce", "Hard bounce", "mailing", "{mailing, subscription, reason}"),
-    EventType("complaint", "Complaint (reported as spam)", "mailing", "{mailing, subscription}"),
+    EventType(
+        "hard_bounce",
+        "Hard bounce",
+        "mailing",
+        "{mailing, subscription, reason}",
+        (*MAILING_FIELDS, _text("reason", "The mail server's answer.")),
+        effect="Sets the profile's status to hard_bounced and suppresses its address.",
+    ),
+    EventType(
+        "complaint",
+        "Complaint (reported as spam)",
+        "mailing",
+        "{mailing, subscription}",
+        MAILING_FIELDS,
+        effect="Sets the profile's status to complainer.",
+    ),
     # Unsubscribe links.
     EventType(
         "unsubscribe_click",
         "Clicked the unsubscribe link",
         "unsubscribe",
         "{mailing, subscription}",
+        (*MAILING_FIELDS, DataField("url", "url", "The URL of the unsubscribe link.")),
+        effect="Unsubscribes the subscription it names.",
     ),
     # Pixels.
-    EventType("pixel", "Pixel goal reached", "pixel", "{goal, value, url, geo, pixel_data}"),
+    EventType(
+        "pixel",
+        "Pixel goal reached",
+        "pixel",
+        "{goal, value, url, geo, pixel_data}",
+        (
+            _text("goal", "The goal reached.", required=True),
+            DataField("value", "number", "The goal's value."),
+            DataField("url", "url", "The page the pixel fired on."),
+            DataField("ip", "ip", "The visitor's IPv4 address."),
+            DataField("geo", "object", "Geodata, e.g. {country, region, city}."),
+            DataField("pixel_data", "any", "The pixel's raw data, kept as sent."),
+        ),
+    ),
     # Promo codes.
-    EventType("promo_attached", "Promo code attached", "promo code", "{code, program}"),
-    EventType("promo_detached", "Promo code detached", "promo code", "{code, program}"),
-    EventType("promo_activated", "Promo code activated", "promo code", "{code, program}"),
+    EventType(
+        "promo_attached", "Promo code attached", "promo code", "{code, program}", PROMO_FIELDS
+    ),
+    EventType(
+        "promo_detached", "Promo code detached", "promo code", "{code, program}", PROMO_FIELDS
+    ),
+    EventType(
+        "promo_activated", "Promo code activated", "promo code", "{code, program}", PROMO_FIELDS
+    ),
     # Static segments.
-    EventType("segment_entered", "Entered a static segment", "segment", "{segment}"),
-    EventType("segment_exited", "Exited a static segment", "segment", "{segment}"),
+    EventType(
+        "segment_entered",
+        "Entered a static segment",
+        "segment",
+        "{segment}",
+        (DataField("segment", "id", "The segment (id or name).", required=True),),
+        accepted=False,
+    ),
+    EventType(
+        "segment_exited",
+        "Exited a static segment",
+        "segment",
+        "{segment}",
+        (DataField("segment", "id", "The segment (id or name).", required=True),),
+        accepted=False,
+    ),
     # Global control group.
-    EventType("control_group_entered", "Entered the global control group", "control group", "{}"),
+    EventType(
+        "control_group_entered",
+        "Entered the global control group",
+        "control group",
+        "{}",
+        (),
+        accepted=False,
+    ),
     # Changes made in the product.
-    EventType("status_changed", "Global status changed", "profile", "{from, to, source}"),
+    EventType(
+        "status_changed",
+        "Global status changed",
+        "profile",
+        "{from, to, source}",
+        (
+            DataField("from", "status", "The status before."),
+            DataField("to", "status", "The status after.", required=True),
+            _text("source", "Where the change was made: ui, api, import, event…"),
+        ),
+        accepted=False,
+    ),
 ]
 EVENT_TYPES_BY_SLUG = {event_type.slug: event_type for event_type in EVENT_TYPES}
 IMPORT_SOURCES = {
@@ -73,3 +344,11 @@ IMPORT_SOURCES = {
 def label_for(slug):
     event_type = EVENT_TYPES_BY_SLUG.get(slug)
     return event_type.label if event_type else slug
+
+
+def grouped_types():
+    """Return [(group, group label, [types])] in taxonomy order, for grouped pickers."""
+    groups = {}
+    for event_type in EVENT_TYPES:
+        groups.setdefault(event_type.group, []).append(event_type)
+    return [(group, GROUP_LABELS.get(group, group), types) for group, types in groups.items()]
