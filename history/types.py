@@ -47,7 +47,9 @@ def _text(name, description, required=False):
 
 
 MAILING = DataField("mailing", "id", "The mailing (its id or name).")
-SUBSCRIPTION = DataField("subscription", "integer", "The id of the subscription concerned.")
+SUBSCRIPTION = DataField(
+    "subscription", "id", "The id of the subscription concerned (its API id, 24 hex digits)."
+)
 RESOURCE = DataField("resource", "id", "The resource (source of subscription): id or name.")
 CHANNEL = _text("channel", "The channel slug, e.g. email, sms, push.")
 UTM = [
@@ -206,6 +208,29 @@ EVENT_TYPES = [
             *SUBSCRIPTION_FIELDS,
             DataField("from", "status", "The status before."),
             DataField("to", "status", "The status after.", required=True),
+        ),
+        accepted=False,
+    ),
+    EventType(
+        "subscription_categories_changed",
+        "Subscription categories changed",
+        "subscription",
+        "{subscription, resource, channel, subscribed, unsubscribed}",
+        (
+            *SUBSCRIPTION_FIELDS,
+            DataField("subscribed", "any", "The names of the categories subscribed to."),
+            DataField("unsubscribed", "any", "The names of the categories unsubscribed from."),
+        ),
+        accepted=False,
+    ),
+    EventType(
+        "subscription_deleted",
+        "Subscription deleted",
+        "subscription",
+        "{subscription, resource, channel, reason}",
+        (
+            *SUBSCRIPTION_FIELDS,
+            _text("reason", "deleted (by a user) or replaced (by a new one at the limit)."),
         ),
         accepted=False,
     ),
