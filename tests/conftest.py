@@ -23,6 +23,13 @@ MARKETER_PERMISSIONS = [
     "export_profile",
     "view_profiledatabase",
     "view_customfield",
+    # Subscriptions: read, add and change, but not delete.
+    "view_subscription",
+    "add_subscription",
+    "change_subscription",
+    "view_resource",
+    "view_channel",
+    "view_category",
 ]
 
 
