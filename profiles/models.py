@@ -293,6 +293,20 @@ class CustomField(models.Model):
     def display_label(self):
         return self.label or self.name
 
+    @transaction.atomic
+    def delete(self, *args, **kwargs):
+        """Delete the field with its values, so a later field of that name starts empty."""
+        holders = Profile.objects.filter(
+            database_id=self.database_id, custom_values__has_key=self.name
+        ).only("id", "custom_values")
+        last_id = 0
+        while batch := list(holders.filter(id__gt=last_id).order_by("id")[:1000]):
+            for profile in batch:
+                profile.custom_values.pop(self.name, None)
+            Profile.objects.bulk_update(batch, ["custom_values"])
+            last_id = batch[-1].id
+        return super().delete(*args, **kwargs)
+
 
 # -- Profiles ----------------------------------------------------------------------------
 
