@@ -152,6 +152,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "profiles.api_errors.exception_handler",
+    # JSON nested too deeply is a 400 (the stock parser lets RecursionError through as a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "profiles.api_errors.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # A load guard, not a security boundary: counted per process in the local cache.
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
