@@ -1,6 +1,25 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def create_builtin_channels(sender, using, apps=None, **kwargs):
+    """Seed the built-in channels after migrate, and after a test flush, like permissions."""
+    from .models import BUILTIN_CHANNELS
+
+    try:
+        Channel = apps.get_model("subscriptions", "Channel")
+    except LookupError:  # migrated back below the channels
+        return
+    for position, (slug, name, kind) in enumerate(BUILTIN_CHANNELS):
+        Channel.objects.using(using).update_or_create(
+            slug=slug,
+            defaults={"name": name, "contact_kind": kind, "builtin": True, "position": position},
+        )
 
 
 class SubscriptionsConfig(AppConfig):
     name = "subscriptions"
     verbose_name = "Subscriptions"
+
+    def ready(self):
+        post_migrate.connect(create_builtin_channels, sender=self)
