@@ -1,0 +1,1 @@
+"""The REST API of profiles: serializers (``serializers``), viewsets (``views``), fields."""
