@@ -1,7 +1,28 @@
+import json
+
 from django.db import models
 from django.utils import timezone
 
-from .types import label_for
+from .types import EVENT_TYPES_BY_SLUG, GROUP_LABELS, label_for
+
+# The data keys shown on a history row, in this order, with their labels.
+KEY_DATA = [
+    ("url", "URL"),
+    ("mailing", "Mailing"),
+    ("resource", "Resource"),
+    ("channel", "Channel"),
+    ("subscription", "Subscription"),
+    ("reason", "Reason"),
+    ("goal", "Goal"),
+    ("value", "Value"),
+    ("code", "Promo code"),
+    ("program", "Program"),
+    ("segment", "Segment"),
+    ("from", "From"),
+    ("to", "To"),
+    ("source", "Source"),
+    ("file", "File"),
+]
 
 
 class Event(models.Model):
@@ -28,3 +49,27 @@ class Event(models.Model):
 
     def label(self):
         return label_for(self.type)
+
+    def group(self):
+        event_type = EVENT_TYPES_BY_SLUG.get(self.type)
+        return event_type.group if event_type else ""
+
+    def group_label(self):
+        return GROUP_LABELS.get(self.group(), "")
+
+    def key_data(self):
+        """Return (label, value, is_link) of the data worth a glance: URL, mailing, channel…"""
+        data = self.data if isinstance(self.data, dict) else {}
+        rows = []
+        for key, label in KEY_DATA:
+            value = data.get(key)
+            if value is None or value == "" or isinstance(value, dict | list):
+                continue
+            text = str(value)
+            is_link = key == "url" and text.lower().startswith(("http://", "https://"))
+            rows.append((label, text, is_link))
+        return rows
+
+    def data_json(self):
+        """Return the raw data as indented JSON, for people reading it."""
+        return json.dumps(self.data, indent=2, ensure_ascii=False, sort_keys=True)
