@@ -1,0 +1,1 @@
+"""The profile pages, one module per topic; ``profiles/urls.py`` maps them."""

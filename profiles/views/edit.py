@@ -1,0 +1,38 @@
+"""The edit form of one data tab."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from ..access import get_profile_for_user
+from ..forms import tab_form
+from ..sections import current_page_url, render_tab, tab_context
+from ..services import update_profile
+from ..templatetags.profiles_tags import query_url
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def profile_edit(request, profile_id):
+    """Show the form of the ``?tab=`` data tab; save it, or show it again with the errors."""
+    profile = get_profile_for_user(request, profile_id, "profiles.change_profile")
+    ctx = tab_context(request, profile, page_url=current_page_url(request, profile))
+    tab = ctx["tab"]
+    if request.GET.get("tab") and request.GET["tab"] != tab.slug:
+        raise Http404("No such tab.")
+    form = tab_form(profile, tab, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        update_profile(form.save(commit=False), source="manual", changed=form.changed_fields())
+        if request.htmx:
+            return render_tab(request, profile, tab.slug)
+        messages.success(request, f"{tab.label} saved.")
+        return redirect(query_url(profile.get_absolute_url(), tab=tab.slug))
+    ctx |= {"form": form, "form_rows": form.field_rows(tab.fields)}
+    template = "profiles/edit.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#tab-form"
+    return render(request, template, ctx)

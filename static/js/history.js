@@ -1,0 +1,64 @@
+// The History tab: show times in the viewer's time zone and keep the filter form tidy.
+//
+// The browser's time zone goes to the server in the "tz" cookie, so later pages and
+// fragments are rendered in it; times already rendered in another zone (the first
+// visit) are rewritten here. Loaded by the History section; safe to load twice.
+(function () {
+  "use strict";
+  if (window.profilesHistory) {
+    window.profilesHistory.localize(document);
+    return;
+  }
+  var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  var format = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+  });
+
+  function savedZone() {
+    var match = document.cookie.match(/(?:^|; )tz=([^;]*)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function localize(root) {
+    if (!zone || !root.querySelectorAll) return;
+    root.querySelectorAll("[data-zone]").forEach(function (element) {
+      if (element.dataset.zone === zone) return;
+      if (element.tagName === "TIME") {
+        var moment = new Date(element.getAttribute("datetime"));
+        if (isNaN(moment)) return;
+        element.textContent = format.format(moment);
+      } else {
+        element.textContent = zone;
+      }
+      element.dataset.zone = zone;
+    });
+  }
+
+  function syncForm(form) {
+    var count = form.querySelectorAll("input[name=type]:checked").length;
+    var label = form.querySelector(".history-type-count");
+    if (label) label.textContent = count ? count + " selected" : "all";
+    var period = form.querySelector("select[name=period]");
+    if (period) form.classList.toggle("is-custom", period.value === "custom");
+  }
+
+  if (zone && savedZone() !== zone) {
+    document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest(".history-filter");
+    if (form) syncForm(form);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    localize(event.detail.target || document);
+  });
+  window.profilesHistory = { localize: localize };
+  localize(document);
+})();
