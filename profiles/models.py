@@ -296,9 +296,10 @@ class CustomField(models.Model):
     @transaction.atomic
     def delete(self, *args, **kwargs):
         """Delete the field with its values, so a later field of that name starts empty."""
+        # Whole rows: Profile.__init__ reads status and phones, so deferring them would recurse.
         holders = Profile.objects.filter(
             database_id=self.database_id, custom_values__has_key=self.name
-        ).only("id", "custom_values")
+        )
         last_id = 0
         while batch := list(holders.filter(id__gt=last_id).order_by("id")[:1000]):
             for profile in batch:
