@@ -4,8 +4,11 @@ from django.db.models.signals import post_migrate
 
 def create_builtin_channels(sender, using, apps=None, **kwargs):
     """Seed the built-in channels after migrate, and after a test flush, like permissions."""
+    from django.apps import apps as global_apps
+
     from .models import BUILTIN_CHANNELS
 
+    apps = apps or global_apps  # a flush sends no app registry
     try:
         Channel = apps.get_model("subscriptions", "Channel")
     except LookupError:  # migrated back below the channels

@@ -15,6 +15,7 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Resource
         django_get_or_create = ["name"]
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Resource {n}")
 

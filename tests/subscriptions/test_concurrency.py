@@ -1,0 +1,88 @@
+"""The limits hold when several requests subscribe one profile at the same moment."""
+
+import threading
+
+import pytest
+from django.db import close_old_connections, connection
+
+from subscriptions import services
+from subscriptions.models import CHANNEL_LIMIT, Subscription
+from tests.factories import ProfileDatabaseFactory, ProfileFactory
+from tests.subscriptions.factories import ResourceFactory, SubscriptionFactory, channel
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: SQLite serialises all writers and has no row locks, "
+        "so concurrent requests cannot race there (set DATABASE_URL to a PostgreSQL database)",
+    ),
+]
+THREADS = 8
+
+
+def run_together(count, work):
+    """Run work(n) in count threads released at once; return the errors raised."""
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def target(n):
+        try:
+            barrier.wait()
+            work(n)
+        except Exception as error:  # collected for the assertion
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_concurrent_subscribes_never_pass_the_channel_limit():
+    profile = ProfileFactory(database=ProfileDatabaseFactory())
+    resource = ResourceFactory(name="Website")
+    email = channel("email")
+    for n in range(CHANNEL_LIMIT - 2):
+        SubscriptionFactory(
+            profile=profile,
+            resource=resource,
+            channel=email,
+            contact=f"old{n}@example.com",
+            priority=n + 1,
+        )
+
+    # Top priority: each new one makes room by replacing an old one, never another new one.
+    errors = run_together(
+        THREADS,
+        lambda n: services.subscribe(
+            profile, resource=resource, channel=email, contact=f"new{n}@example.com", priority=0
+        ),
+    )
+
+    assert errors == []
+    stored = Subscription.all_objects.filter(profile=profile, resource=resource, channel=email)
+    assert stored.count() == CHANNEL_LIMIT
+    assert stored.filter(contact__startswith="new").count() == THREADS
+    assert profile.events.filter(type="subscription_deleted").count() == THREADS - 2
+
+
+def test_concurrent_subscribes_of_one_contact_store_it_once():
+    profile = ProfileFactory(database=ProfileDatabaseFactory())
+    resource = ResourceFactory(name="Website")
+    email = channel("email")
+
+    errors = run_together(
+        THREADS,
+        lambda n: services.subscribe(
+            profile, resource=resource, channel=email, contact="same@example.com"
+        ),
+    )
+
+    assert len(errors) == THREADS - 1
+    assert Subscription.objects.filter(profile=profile).count() == 1
