@@ -5,10 +5,12 @@ change, a subscription): no side effects. ``ingest_event`` and ``ingest_events``
 action reported from outside (a mail server's bounce, a click) and apply what it means
 for the profile through ``apply_effects`` — the one place those side effects live:
 
-- ``hard_bounce``: the profile's status becomes hard_bounced, its address is suppressed;
-- ``complaint``: the profile's status becomes complainer;
+- ``hard_bounce``: the profile's status becomes hard_bounced and its address is suppressed
+  (the subscription it names too: status hard_bounced, an email contact suppressed);
+- ``complaint``: the profile's status becomes complainer (and the subscription it names);
 - ``unsubscribe_click`` naming a subscription: that subscription is unsubscribed;
-- ``confirmation_click``: double opt-in, an unconfirmed profile becomes subscribed;
+- ``confirmation_click``: double opt-in, an unconfirmed profile (and the unconfirmed
+  subscription it names) becomes subscribed;
 - ``click`` carrying UTM tags: the profile's utm_* fields take the link's tags.
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,6 +27,7 @@ from .types import EVENT_TYPES_BY_SLUG, IMPORT_SOURCES
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
+UNSET = object()
 UTM_TAGS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -40,43 +44,62 @@ def record_import(profile, source):
 
 
 # -- Side effects of reported events ------------------------------------------------------
+#
+# Each effect gets the event (its profile loaded) and the live subscription the event's
+# data names (checked to be the profile's during validation), or None.
 
 
-def _hard_bounce(event):
-    from profiles.models import Status
+def _set_profile_status(event, status):
     from profiles.services import change_status
-    from subscriptions.models import SuppressedAddress
+
+    if event.profile.status != status:
+        change_status(event.profile, status, source=event.type)
+
+
+def _set_subscription_status(subscription, status):
+    from subscriptions.services import set_status
+
+    if subscription is not None and subscription.status != status:
+        set_status(subscription, status)
+
+
+def _hard_bounce(event, subscription):
+    from profiles.models import Status
+    from subscriptions.models import ContactKind, SuppressedAddress
 
     profile = event.profile
-    if profile.status != Status.HARD_BOUNCED:
-        change_status(profile, Status.HARD_BOUNCED, source=event.type)
-    else:
+    if profile.status == Status.HARD_BOUNCED:
         # Already hard bounced: a new bounce suppresses the address again if it was lifted.
         SuppressedAddress.objects.suppress(profile.email, reason="hard_bounced", profile=profile)
+    _set_profile_status(event, Status.HARD_BOUNCED)
+    _set_subscription_status(subscription, Status.HARD_BOUNCED)
+    if subscription is not None and subscription.channel.contact_kind == ContactKind.EMAIL:
+        SuppressedAddress.objects.suppress(
+            subscription.contact, reason="hard_bounced", profile=profile
+        )
 
 
-def _complaint(event):
+def _complaint(event, subscription):
     from profiles.models import Status
-    from profiles.services import change_status
 
-    if event.profile.status != Status.COMPLAINER:
-        change_status(event.profile, Status.COMPLAINER, source=event.type)
+    _set_profile_status(event, Status.COMPLAINER)
+    _set_subscription_status(subscription, Status.COMPLAINER)
 
 
-def _confirmation_click(event):
+def _confirmation_click(event, subscription):
     from profiles.models import Status
-    from profiles.services import change_status
+    from subscriptions.services import confirm_subscription
 
-    if event.profile.status == Status.UNCONFIRMED:
-        change_status(event.profile, Status.SUBSCRIBED, source=event.type)
-
-
-def _unsubscribe_click(event):
-    subscription = event.data.get("subscription")
     if subscription is not None:
-        from subscriptions import services as subscription_services
+        confirm_subscription(subscription)
+    if event.profile.status == Status.UNCONFIRMED:
+        _set_profile_status(event, Status.SUBSCRIBED)
 
-        subscription_services.unsubscribe_by_event(event.profile, subscription)
+
+def _unsubscribe_click(event, subscription):
+    from profiles.models import Status
+
+    _set_subscription_status(subscription, Status.UNSUBSCRIBED)
 
 
 def click_utm(data):
@@ -88,7 +111,7 @@ def click_utm(data):
     return tags
 
 
-def _click(event):
+def _click(event, subscription):
     tags = click_utm(event.data)
     if not tags:
         return
@@ -108,18 +131,46 @@ EFFECTS = {
 }
 
 
-def apply_effects(event):
+def named_subscription(profile, data):
+    """Return the profile's live subscription the event data names, or None if none named.
+
+    Raise ValidationError (keyed ``subscription``) when it names no such subscription.
+    """
+    public_id = (data or {}).get("subscription")
+    if public_id is None:
+        return None
+    from subscriptions.models import Subscription
+
+    subscription = (
+        Subscription.objects.select_related("profile", "resource", "channel")
+        .filter(profile=profile, public_id=str(public_id))
+        .first()
+    )
+    if subscription is None:
+        raise ValidationError({"subscription": f"This profile has no subscription “{public_id}”."})
+    subscription.profile = profile
+    return subscription
+
+
+def apply_effects(event, subscription=UNSET):
     """Apply what a reported event means for its profile (see the module docstring)."""
     effect = EFFECTS.get(event.type)
     if effect:
-        effect(event)
+        if subscription is UNSET:
+            subscription = named_subscription(event.profile, event.data)
+        effect(event, subscription)
 
 
 def ingest_event(profile, type, data=None, occurred_at=None):
-    """Record an action reported from outside the product and apply its side effects."""
+    """Record an action reported from outside the product and apply its side effects.
+
+    Raise ValidationError (nothing saved) when the data names a subscription the profile
+    does not have.
+    """
+    subscription = named_subscription(profile, data) if type in EFFECTS else None
     with transaction.atomic():
         event = record_event(profile, type, data, occurred_at)
-        apply_effects(event)
+        apply_effects(event, subscription)
     return event
 
 
@@ -188,19 +239,6 @@ def clean_reported_event(item, now):
     return values, errors
 
 
-def _check_references(profile, values):
-    """Return errors for data that names something the side effect cannot find."""
-    subscription = values["data"].get("subscription")
-    if values["type"] == "unsubscribe_click" and subscription is not None:
-        from subscriptions.models import Subscription
-
-        if not Subscription.objects.filter(profile=profile, public_id=subscription).exists():
-            return {
-                "data": {"subscription": [f"This profile has no subscription “{subscription}”."]}
-            }
-    return {}
-
-
 def ingest_events(user, items):
     """Validate and record reported events; return one Outcome per item, in order.
 
@@ -227,19 +265,26 @@ def ingest_events(user, items):
         if profile is None:
             outcome.errors = {"profile_id": [f"Unknown profile “{values['profile_id']}”."]}
             continue
-        outcome.errors = _check_references(profile, values)
-        if outcome.errors:
-            continue
+        subscription = None
+        if values["type"] in EFFECTS:
+            try:
+                subscription = named_subscription(profile, values["data"])
+            except ValidationError as error:
+                outcome.errors = {"data": error.message_dict}
+                continue
         outcome.event = Event(
             profile=profile,
             type=values["type"],
             occurred_at=values["occurred_at"],
             data=values["data"],
         )
-        (effectful if values["type"] in EFFECTS else plain).append(outcome.event)
+        if values["type"] in EFFECTS:
+            effectful.append((outcome.event, subscription))
+        else:
+            plain.append(outcome.event)
     with transaction.atomic():
         Event.objects.bulk_create(plain)
-        for event in sorted(effectful, key=lambda event: event.occurred_at):
+        for event, subscription in sorted(effectful, key=lambda pair: pair[0].occurred_at):
             event.save()
-            apply_effects(event)
+            apply_effects(event, subscription)
     return outcomes
