@@ -18,12 +18,14 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 LINE_MAX_LENGTH = 65_535
 TAG_MAX_LENGTH = 255
 TAG_SEPARATORS = re.compile(r"[,|;]")
-INTEGER_RE = re.compile(r"^[+-]?\d+$")
-FLOAT_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+# ASCII digits only: "١٢" or "²" are not numbers a field silently turns into 12 or 2.
+INTEGER_RE = re.compile(r"^[+-]?\d+$", re.ASCII)
+FLOAT_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 RFC3339_RE = re.compile(
     r"^(?P<date>\d{4}-\d{2}-\d{2})"
     r"(?:[Tt ](?P<time>\d{2}:\d{2}:\d{2})(?P<fraction>\.\d{1,9})?"
-    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2}))?$"
+    r"(?P<offset>[Zz]|[+-]\d{2}:\d{2}))?$",
+    re.ASCII,
 )
 TRUE_WORDS, FALSE_WORDS = {"true"}, {"false"}
 
@@ -54,7 +56,12 @@ def clean_number(value, options=()):
     if isinstance(value, bool):
         raise ValidationError("Enter a whole number, e.g. 42 or -7.", code="number")
     if isinstance(value, str) and INTEGER_RE.match(value.strip()):
-        value = int(value.strip())
+        try:
+            value = int(value.strip())
+        except ValueError:  # more digits than Python converts: far outside 64 bits anyway
+            raise ValidationError(
+                "Enter a whole number between -2^63 and 2^63-1.", code="range"
+            ) from None
     if not isinstance(value, int):
         raise ValidationError("Enter a whole number, e.g. 42 or -7.", code="number")
     if not INT64_MIN <= value <= INT64_MAX:
@@ -68,7 +75,10 @@ def clean_float(value, options=()):
     if isinstance(value, str) and FLOAT_RE.match(value.strip()):
         value = float(value.strip())
     if isinstance(value, int):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ValidationError("Enter a number, e.g. 3.14.", code="float") from None
     if not isinstance(value, float) or value != value or value in (float("inf"), float("-inf")):
         raise ValidationError("Enter a number, e.g. 3.14.", code="float")
     return value
@@ -93,14 +103,11 @@ def clean_date(value, options=()):
     offset = match["offset"] or "Z"
     offset = "+00:00" if offset in "Zz" else offset
     try:
-        moment = datetime.fromisoformat(f"{text}.{fraction}{offset}")
-    except ValueError:
+        moment = datetime.fromisoformat(f"{text}.{fraction}{offset}").astimezone(UTC)
+    except (ValueError, OverflowError):  # no such day, or outside years 1-9999 in UTC
         raise ValidationError(message, code="date") from None
-    if not 1 <= moment.astimezone(UTC).year <= 9999:
-        raise ValidationError(message, code="date")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
+    # isoformat pads years before 1000 to four digits, as strftime("%Y") does not everywhere.
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def clean_boolean(value, options=()):
