@@ -1,8 +1,9 @@
-// The History tab: show times in the viewer's time zone and keep the filter form tidy.
+// The History tab: show times in the viewer's time zone.
 //
 // The browser's time zone goes to the server in the "tz" cookie, so later pages and
 // fragments are rendered in it; times already rendered in another zone (the first
-// visit) are rewritten here. Loaded by the History section; safe to load twice.
+// visit) are rewritten here. Without this script times show in the server's zone,
+// which the page names. Loaded by the History section; safe to load twice.
 (function () {
   "use strict";
   if (window.profilesHistory) {
@@ -41,23 +42,11 @@
     });
   }
 
-  function syncForm(form) {
-    var count = form.querySelectorAll("input[name=type]:checked").length;
-    var label = form.querySelector(".history-type-count");
-    if (label) label.textContent = count ? count + " selected" : "all";
-    var period = form.querySelector("select[name=period]");
-    if (period) form.classList.toggle("is-custom", period.value === "custom");
-  }
-
   if (zone && savedZone() !== zone) {
     document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
   }
-  document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest(".history-filter");
-    if (form) syncForm(form);
-  });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    localize(event.detail.target || document);
+  document.addEventListener("htmx:afterSettle", function () {
+    localize(document);
   });
   window.profilesHistory = { localize: localize };
   localize(document);
