@@ -227,6 +227,6 @@ def world_map(latitude, longitude):
         "meridians": range(30, MAP_WIDTH, 30),
         "parallels": range(30, MAP_HEIGHT, 30),
         "pin": pin,
-        "latitude": latitude,
-        "longitude": longitude,
+        "latitude": show(latitude),
+        "longitude": show(longitude),
     }

@@ -20,7 +20,7 @@ from ..sections import current_page_url, render_tab, tab_context
 from ..templatetags.profiles_tags import query_url
 
 
-def _panel(request, profile, tab_slug=None, **forms):
+def _panel(request, profile, tab_slug=None, error="", **forms):
     ctx = tab_context(request, profile, tab_slug, page_url=current_page_url(request, profile))
     database, tab = profile.database, ctx["tab"]
     ctx |= {
@@ -30,6 +30,7 @@ def _panel(request, profile, tab_slug=None, **forms):
         "default_form": forms.get("default_form")
         or DefaultTabForm(tabs=ctx["tabs"], initial={"default_tab": database.default_tab}),
         "new_tab_form": forms.get("new_tab_form") or NewTabForm(database=database),
+        "error": error,
     }
     template = "profiles/tab_settings.html"
     if request.htmx and not request.htmx.history_restore_request:
@@ -51,7 +52,7 @@ def _profile(request, profile_id):
 
 def _locked_database(profile):
     """Re-read the database row locked: two people saving tab settings keep both changes."""
-    return _locked_database(profile)
+    return type(profile.database).objects.select_for_update().get(pk=profile.database_id)
 
 
 @login_required
@@ -128,9 +129,8 @@ def tab_remove(request, profile_id):
     profile = _profile(request, profile_id)
     tab = tab_context(request, profile)["tab"]
     if not tab.custom:
-        form = TabFieldsForm(database=profile.database, initial={"fields": tab.fields})
-        form.add_error(None, f"“{tab.label}” is a standard tab; only custom tabs can be removed.")
-        return _panel(request, profile, tab.slug, fields_form=form)
+        error = f"“{tab.label}” is a standard tab; only custom tabs can be removed."
+        return _panel(request, profile, tab.slug, error=error)
     with transaction.atomic():
         database = _locked_database(profile)
         database.remove_custom_tab(tab.slug)
