@@ -1,4 +1,5 @@
 import contextlib
+import functools
 import hashlib
 import re
 import secrets
@@ -46,8 +47,14 @@ language_validator = RegexValidator(
 )
 
 
+@functools.cache
+def known_timezones():
+    """Return the time zone names (reading them takes ~10 ms, so once per process)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value):
-    if value and value not in zoneinfo.available_timezones():
+    if value and value not in known_timezones():
         raise ValidationError("Enter a time zone name, e.g. Europe/Berlin.")
 
 
