@@ -20,5 +20,6 @@ urlpatterns = [
     path("profiles/", include("history.urls")),
     path("profiles/", include("subscriptions.urls")),
     path("profiles/", include("segments.urls")),
+    path("profiles/", include("audit.urls")),
     path("profiles/", include("profiles.urls")),
 ]

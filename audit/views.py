@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from profiles.access import get_profile_for_user
+
+from .models import AuditEntry
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def profile_changes(request, profile_id):
+    """The profile's change log: who changed which field, when, through what."""
+    profile = get_profile_for_user(request, profile_id)
+    entries = AuditEntry.objects.filter(profile_id=profile.profile_id).select_related("actor")
+    before = request.GET.get("before", "")
+    if before.isdigit() and len(before) < 19:
+        entries = entries.filter(id__lt=int(before))
+    page = list(entries.order_by("-id")[: PAGE_SIZE + 1])
+    ctx = {
+        "profile": profile,
+        "entries": page[:PAGE_SIZE],
+        "next_before": page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None,
+    }
+    return render(request, "audit/changes.html", ctx)

@@ -1,0 +1,52 @@
+import pytest
+
+from audit.context import acting
+from tests.factories import ProfileDatabaseFactory, ProfileFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url(profile):
+    return f"/profiles/{profile.profile_id}/changes/"
+
+
+def test_it_shows_who_changed_which_field_from_what_to_what(client, bob, database):
+    profile = ProfileFactory(database=database, first_name="Ann")
+    with acting(bob, "api"):
+        profile.first_name = "Anna"
+        profile.save()
+    client.force_login(bob)
+    response = client.get(url(profile))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "first_name" in content and "Ann" in content and "Anna" in content
+    assert "bob" in content and "API" in content
+
+
+def test_it_hides_profiles_of_databases_the_user_may_not_see(client, bob):
+    outsider = ProfileFactory(database=ProfileDatabaseFactory())
+    client.force_login(bob)
+    assert client.get(url(outsider)).status_code == 404
+
+
+def test_it_refuses_users_without_profile_access(client, charlie, database):
+    client.force_login(charlie)
+    assert client.get(url(ProfileFactory(database=database))).status_code in (403, 404)
+
+
+def test_it_needs_a_login(client, database):
+    response = client.get(url(ProfileFactory(database=database)))
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_its_query_count_does_not_grow_with_the_number_of_changes(
+    client, bob, database, django_assert_max_num_queries
+):
+    profile = ProfileFactory(database=database)
+    for n in range(30):
+        profile.first_name = f"Name {n}"
+        profile.save()
+    client.force_login(bob)
+    with django_assert_max_num_queries(8):
+        assert client.get(url(profile)).status_code == 200
