@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.base import ContentFile
 from django.forms.models import modelform_factory
+from django.template.defaultfilters import filesizeformat
 from PIL import Image
 
 from .fieldtypes import FieldType
@@ -258,8 +259,8 @@ class AvatarForm(forms.Form):
         limit = settings.AVATAR_MAX_BYTES
         if upload.size > limit:
             raise ValidationError(
-                f"Avatar: the file is {upload.size / 1024 / 1024:.1f} MB; "
-                f"the limit is {limit / 1024 / 1024:.1f} MB."
+                f"Avatar: the file is {filesizeformat(upload.size)}; "
+                f"the limit is {filesizeformat(limit)}."
             )
         message = "Avatar: upload a PNG, JPEG, GIF or WebP image."
         try:
