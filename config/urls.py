@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from subscriptions.views import confirm as confirm_subscription
+
 api_patterns = [
     path("", include("profiles.api_urls")),
     path("", include("subscriptions.api_urls")),
@@ -22,4 +24,6 @@ urlpatterns = [
     path("profiles/", include("segments.urls")),
     path("profiles/", include("audit.urls")),
     path("profiles/", include("profiles.urls")),
+    # Public: the double opt-in link a subscriber opens from a message.
+    path("subscriptions/confirm/<str:token>/", confirm_subscription, name="subscription-confirm"),
 ]

@@ -1,0 +1,187 @@
+"""The Add subscription form and the inline row form of the Subscriptions section.
+
+The forms only collect input: every value is checked by ``subscriptions.services`` (and
+custom values by the resource's field definitions), whose errors are put beside the
+fields they name.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from profiles.fieldtypes import FieldType
+from profiles.models import Status
+
+from . import services
+from .models import DEVICE_FIELDS, Category, Channel, Resource, Subscription
+
+CUSTOM_PREFIX = "field_"
+REGISTRATION_FIELDS = ["reg_ip", "reg_source"]
+
+
+def _apply_errors(form, error):
+    """Put a services ValidationError beside the form fields it names."""
+    for key, messages in error.message_dict.items():
+        field = key if key in form.fields else None
+        for message in messages:
+            form.add_error(field, message)
+
+
+class SubscriptionForm(forms.Form):
+    """Add subscription: resource → channel → contact, status, priority, categories, fields."""
+
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.all(), empty_label="Choose a resource…"
+    )
+    channel = forms.ModelChoiceField(
+        queryset=Channel.objects.none(), to_field_name="slug", empty_label="Choose a channel…"
+    )
+    contact = forms.CharField(
+        label="Contact data",
+        max_length=1024,
+        strip=False,
+        help_text="Email address, phone in international format, device token or identifier.",
+        error_messages={"required": "Enter the contact data."},
+    )
+    status = forms.ChoiceField(choices=Status.choices, initial=Status.SUBSCRIBED)
+    priority = forms.CharField(
+        required=False,
+        widget=forms.NumberInput(attrs={"step": 1}),
+        help_text="The lower the number, the higher the priority. Empty: the resource's rule.",
+    )
+    categories = forms.ModelMultipleChoiceField(
+        queryset=Category.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Subscribed categories",
+    )
+
+    def __init__(self, *args, resource=None, add_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        if resource is None and self.is_bound:
+            resource = self._resource_from_data()
+        self.chosen_resource = resource
+        if add_url:
+            # Choosing a resource reloads the form with its channels, categories and fields.
+            self.fields["resource"].widget.attrs.update(
+                {
+                    "hx-get": add_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#subscription-add-form",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        if resource is not None:
+            self.fields["resource"].initial = resource.pk
+            self.fields["channel"].queryset = resource.channels.all()
+            self.fields["categories"].queryset = resource.categories.all()
+        device = forms.fields_for_model(Subscription, fields=DEVICE_FIELDS + REGISTRATION_FIELDS)
+        for name, field in device.items():
+            field.required = False
+            self.fields[name] = field
+        self.custom_definitions = list(resource.fields.all()) if resource else []
+        for definition in self.custom_definitions:
+            self.fields[CUSTOM_PREFIX + definition.name] = self._custom_field(definition)
+
+    def _resource_from_data(self):
+        value = self.data.get(self.add_prefix("resource"))
+        if not value or not str(value).isdigit():
+            return None
+        return Resource.objects.filter(pk=value).first()
+
+    @staticmethod
+    def _custom_field(definition):
+        """A text input per custom field: the value is checked by the field's type validator."""
+        label = definition.display_label()
+        if definition.type == FieldType.ENUM:
+            choices = [("", "—")] + [(option, option) for option in definition.options]
+            return forms.ChoiceField(label=label, choices=choices, required=False)
+        if definition.type == FieldType.BOOLEAN:
+            choices = [("", "—"), ("true", "Yes"), ("false", "No")]
+            return forms.ChoiceField(label=label, choices=choices, required=False)
+        hints = {
+            FieldType.DATE: "RFC 3339, e.g. 2019-08-22T00:00:00.000Z",
+            FieldType.TAGS: "Separated by , | or ;",
+            FieldType.IP: "IPv4, e.g. 127.0.0.1",
+        }
+        return forms.CharField(
+            label=label, required=False, strip=False, help_text=hints.get(definition.type, "")
+        )
+
+    def device_fields(self):
+        return [self[name] for name in DEVICE_FIELDS]
+
+    def device_errors(self):
+        """Whether a device or registration field has an error (its group then opens)."""
+        return any(self.errors.get(name) for name in DEVICE_FIELDS + REGISTRATION_FIELDS)
+
+    def registration_fields(self):
+        return [self[name] for name in REGISTRATION_FIELDS]
+
+    def custom_fields(self):
+        return [self[CUSTOM_PREFIX + d.name] for d in self.custom_definitions]
+
+    def clean(self):
+        cleaned = super().clean()
+        resource = cleaned.get("resource")
+        if resource is not None and self.custom_definitions:
+            raw = {d.name: cleaned.get(CUSTOM_PREFIX + d.name) for d in self.custom_definitions}
+            _, errors = resource.clean_field_values(raw)
+            for name, messages in errors.items():
+                for message in messages:
+                    self.add_error(CUSTOM_PREFIX + name, message)
+        return cleaned
+
+    def subscribe(self, profile):
+        """Add the subscription through the services; return it, or None with the errors set."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        try:
+            result = services.subscribe(
+                profile,
+                resource=data["resource"],
+                channel=data["channel"],
+                contact=data["contact"],
+                status=data["status"],
+                priority=data["priority"],
+                categories=list(data["categories"]),
+                fields={d.name: data.get(CUSTOM_PREFIX + d.name) for d in self.custom_definitions},
+                device={
+                    name: data[name] for name in DEVICE_FIELDS if data.get(name) not in (None, "")
+                },
+                registration={name: data.get(name) for name in REGISTRATION_FIELDS},
+            )
+        except ValidationError as error:
+            _apply_errors(self, error)
+            return None
+        return result.subscription
+
+
+class RowForm(forms.Form):
+    """The inline change of one subscription's status and priority."""
+
+    status = forms.ChoiceField(choices=Status.choices)
+    priority = forms.CharField(widget=forms.NumberInput(attrs={"step": 1}))
+
+    def __init__(self, *args, subscription, **kwargs):
+        kwargs.setdefault("prefix", f"s-{subscription.public_id}")
+        kwargs.setdefault(
+            "initial", {"status": subscription.status, "priority": subscription.priority}
+        )
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+
+    def save(self):
+        """Apply the change through the services; return True, or False with the errors set."""
+        if not self.is_valid():
+            return False
+        try:
+            services.update_subscription(
+                self.subscription,
+                status=self.cleaned_data["status"],
+                priority=self.cleaned_data["priority"],
+            )
+        except ValidationError as error:
+            _apply_errors(self, error)
+            return False
+        return True

@@ -1,0 +1,448 @@
+"""The Subscriptions section of the profile page and its in-place changes."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from history.models import Event
+from subscriptions import services
+from subscriptions.models import Subscription, SuppressedAddress
+from tests.conftest import MARKETER_PERMISSIONS, grant
+from tests.factories import UserFactory
+from tests.subscriptions.factories import (
+    CategoryFactory,
+    ResourceFactory,
+    SubscriptionFactory,
+    SubscriptionFieldFactory,
+    channel,
+)
+
+pytestmark = pytest.mark.django_db
+SECTION = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "section"}
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "subscriptions"}
+
+
+def section_url(profile):
+    return reverse("subscriptions:profile", args=[profile.profile_id])
+
+
+def add_url(profile):
+    return reverse("subscriptions:add", args=[profile.profile_id])
+
+
+def change_url(subscription, name="change"):
+    return reverse(
+        f"subscriptions:{name}", args=[subscription.profile.profile_id, subscription.public_id]
+    )
+
+
+def subscribe(profile, resource, contact, ch="email", **kwargs):
+    return services.subscribe(
+        profile, resource=resource, channel=channel(ch), contact=contact, **kwargs
+    ).subscription
+
+
+# -- Reading ---------------------------------------------------------------------------
+
+
+def test_it_groups_by_resource_then_channel_ordered_by_priority(client, bob, profile, resource):
+    shop = ResourceFactory(name="Shop")
+    subscribe(profile, shop, "shop@example.com")
+    subscribe(profile, resource, "second@example.com", priority=5)
+    subscribe(profile, resource, "first@example.com", priority=1)
+    subscribe(profile, resource, "+14155550123", ch="sms")
+    client.force_login(bob)
+
+    response = client.get(section_url(profile), **SECTION)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html  # the fragment only
+    order = [
+        html.index(text)
+        for text in (
+            ">Shop<",
+            "shop@example.com",
+            ">Website<",
+            "first@example.com",
+            "second@example.com",
+            "+14155550123",
+        )
+    ]
+    assert order == sorted(order)
+
+
+def test_it_marks_the_subscription_that_receives(client, bob, profile, resource):
+    top = subscribe(profile, resource, "top@example.com", priority=0, status="unsubscribed")
+    receiver = subscribe(profile, resource, "receiver@example.com", priority=3)
+    client.force_login(bob)
+
+    response = client.get(section_url(profile), **SECTION)
+
+    html = response.content.decode()
+    assert f'class="subscription receives" id="subscription-{receiver.public_id}"' in html
+    assert f'class="subscription" id="subscription-{top.public_id}"' in html
+
+
+def test_nobody_receives_when_the_global_status_forbids(client, bob, profile, resource):
+    subscribe(profile, resource, "a@example.com")
+    profile.status = "unsubscribed"
+    profile.save()
+    client.force_login(bob)
+
+    html = client.get(section_url(profile), **SECTION).content.decode()
+
+    assert "subscription receives" not in html
+    assert "nothing is sent on any channel" in html
+
+
+def test_a_suppressed_address_does_not_receive(client, bob, profile, resource):
+    subscribe(profile, resource, "gone@example.com", priority=0)
+    fallback = subscribe(profile, resource, "fallback@example.com", priority=1)
+    SuppressedAddress.objects.suppress("gone@example.com", reason="hard_bounced")
+    client.force_login(bob)
+
+    html = client.get(section_url(profile), **SECTION).content.decode()
+
+    assert f'class="subscription receives" id="subscription-{fallback.public_id}"' in html
+    assert "Suppressed" in html
+
+
+def test_the_whole_page_shows_the_section(client, bob, profile, resource):
+    subscribe(profile, resource, "a@example.com")
+    client.force_login(bob)
+
+    response = client.get(section_url(profile))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'id="subscriptions"' in html
+    assert "a@example.com" in html
+
+
+def test_it_shows_the_confirmation_link_of_an_unconfirmed_subscription(
+    client, bob, profile, resource
+):
+    waiting = subscribe(profile, resource, "a@example.com", status="unconfirmed")
+    client.force_login(bob)
+
+    html = client.get(section_url(profile), **SECTION).content.decode()
+
+    assert "http://testserver" + waiting.confirmation_path().split(":")[0] in html
+
+
+def test_the_section_query_count_does_not_grow_with_subscriptions(
+    client, bob, profile, resource, django_assert_max_num_queries
+):
+    SubscriptionFieldFactory(resource=resource, name="plan")
+    CategoryFactory(resource=resource, name="News")
+    client.force_login(bob)
+
+    def make(count, offset):
+        for n in range(count):
+            other = ResourceFactory(name=f"Resource {n % 3}")
+            CategoryFactory(resource=other, name=f"C{offset + n}")
+            SubscriptionFactory(
+                profile=profile,
+                resource=other if n % 2 else resource,
+                channel=channel("sms" if n % 3 else "email"),
+                contact=f"c{offset + n}@example.com",
+                custom_values={"plan": "x"} if n % 2 == 0 else {},
+                status="unconfirmed" if n % 4 == 0 else "subscribed",
+            )
+
+    make(2, 0)
+    client.get(section_url(profile), **SECTION)  # warm the permission cache of the session
+    with CaptureQueriesContext(connection) as few:
+        client.get(section_url(profile), **SECTION)
+    make(30, 100)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(section_url(profile), **SECTION)
+    assert response.content.decode().count('class="subscription') >= 32
+
+
+# -- Access ----------------------------------------------------------------------------
+
+
+def test_it_asks_an_anonymous_visitor_to_log_in(client, profile):
+    response = client.get(section_url(profile))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_an_outsider_gets_404(client, profile):
+    outsider = grant(UserFactory(username="dave"), *MARKETER_PERMISSIONS)  # not a member
+    client.force_login(outsider)
+
+    assert client.get(section_url(profile), **SECTION).status_code == 404
+    assert client.post(add_url(profile), {}).status_code == 404
+
+
+def test_a_user_without_permissions_gets_403(client, charlie, profile):
+    client.force_login(charlie)
+
+    assert client.get(section_url(profile), **SECTION).status_code == 403
+
+
+def test_a_viewer_without_subscription_permissions_gets_403(client, database, profile):
+    viewer = grant(UserFactory(username="vera"), "view_profile")
+    database.members.add(viewer)
+    client.force_login(viewer)
+
+    assert client.get(section_url(profile), **SECTION).status_code == 403
+
+
+def test_it_rejects_a_post_to_the_section(client, bob, profile):
+    client.force_login(bob)
+
+    assert client.post(section_url(profile)).status_code == 405
+
+
+# -- Adding ----------------------------------------------------------------------------
+
+
+def add_data(resource, **changes):
+    return {
+        "resource": resource.pk,
+        "channel": "email",
+        "contact": "ann@example.com",
+        "status": "subscribed",
+        "priority": "",
+    } | changes
+
+
+def test_it_adds_a_subscription_in_place(client, bob, profile, resource, news):
+    client.force_login(bob)
+
+    response = client.post(
+        add_url(profile), add_data(resource, categories=[news.pk], priority="4"), **HTMX
+    )
+
+    assert response.status_code == 200
+    subscription = Subscription.objects.get()
+    assert subscription.contact == "ann@example.com"
+    assert subscription.priority == 4
+    assert list(subscription.categories.all()) == [news]
+    assert f'id="subscription-{subscription.public_id}"' in response.content.decode()
+    assert Event.objects.filter(profile=profile, type="subscribed").count() == 1
+
+
+def test_it_adds_device_and_custom_fields(client, bob, profile, resource):
+    SubscriptionFieldFactory(resource=resource, name="seats", type="number")
+    client.force_login(bob)
+
+    client.post(
+        add_url(profile),
+        add_data(
+            resource,
+            channel="push",
+            contact="token-123",
+            field_seats="12",
+            device_type="mobile",
+            platform="ios",
+            ad_tracking="true",
+            reg_source="app",
+        ),
+        **HTMX,
+    )
+
+    subscription = Subscription.objects.get()
+    assert subscription.custom_values == {"seats": 12}
+    assert (subscription.device_type, subscription.platform) == ("mobile", "ios")
+    assert subscription.ad_tracking is True
+    assert subscription.reg_source == "app"
+
+
+def test_a_plain_post_redirects_to_the_section(client, bob, profile, resource):
+    client.force_login(bob)
+
+    response = client.post(add_url(profile), add_data(resource))
+
+    assert response.status_code == 302
+    assert response.url == section_url(profile)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"contact": "not-an-address"}, "contact", "valid email address"),
+        ({"contact": ""}, "contact", "Enter the contact data."),
+        ({"channel": "pigeon"}, "channel", "Select a valid choice"),
+        ({"status": "happy"}, "status", "Select a valid choice"),
+        ({"priority": "high"}, "priority", "whole number"),
+        ({"categories": ["999999"]}, "categories", "Select a valid choice"),
+        ({"device_type": "tablet"}, "device_type", "Select a valid choice"),
+        ({"field_seats": "many"}, "field_seats", "whole number"),
+    ],
+)
+def test_it_shows_the_error_beside_the_field_and_saves_nothing(
+    client, bob, profile, resource, changes, field, message
+):
+    SubscriptionFieldFactory(resource=resource, name="seats", type="number")
+    client.force_login(bob)
+
+    response = client.post(add_url(profile), add_data(resource, **changes), **HTMX)
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert message in " ".join(form.errors[field])
+    assert 'class="field-error"' in response.content.decode()
+    assert '<details class="subscription-add" open>' in response.content.decode()
+    assert not Subscription.objects.exists()
+    assert not Event.objects.filter(type="subscribed").exists()
+
+
+def test_it_rejects_a_category_of_another_resource(client, bob, profile, resource):
+    elsewhere = CategoryFactory(resource=ResourceFactory(name="Shop"))
+    client.force_login(bob)
+
+    response = client.post(add_url(profile), add_data(resource, categories=[elsewhere.pk]), **HTMX)
+
+    assert "categories" in response.context["form"].errors
+    assert not Subscription.objects.exists()
+
+
+def test_choosing_a_resource_shows_its_channels_categories_and_fields(client, bob, profile):
+    ResourceFactory(name="Other")
+    app = ResourceFactory(name="App", channels=[channel("push"), channel("sms")])
+    CategoryFactory(resource=app, name="Releases")
+    SubscriptionFieldFactory(resource=app, name="app_plan", label="Plan")
+    client.force_login(bob)
+
+    response = client.get(add_url(profile), {"resource": app.pk}, **HTMX)
+
+    html = response.content.decode()
+    assert html.startswith('\n<form id="subscription-add-form"') or "subscription-add-form" in html
+    assert '<option value="push">' in html
+    assert '<option value="sms">' in html
+    assert '<option value="email">' not in html
+    assert "Releases" in html
+    assert "Plan" in html
+
+
+def test_bob_may_not_add_without_the_permission(client, database, profile, resource):
+    viewer = grant(UserFactory(username="vera"), "view_profile", "view_subscription")
+    database.members.add(viewer)
+    client.force_login(viewer)
+
+    response = client.post(add_url(profile), add_data(resource), **HTMX)
+
+    assert response.status_code == 403
+    assert not Subscription.objects.exists()
+
+
+# -- Changing in place -----------------------------------------------------------------
+
+
+def row_data(subscription, **values):
+    prefix = f"s-{subscription.public_id}"
+    data = {"status": subscription.status, "priority": subscription.priority} | values
+    return {f"{prefix}-{key}": value for key, value in data.items()}
+
+
+def test_it_changes_status_and_priority_in_place(client, bob, profile, resource):
+    subscription = subscribe(profile, resource, "a@example.com")
+    client.force_login(bob)
+
+    response = client.post(
+        change_url(subscription), row_data(subscription, status="suspended", priority=9), **HTMX
+    )
+
+    assert response.status_code == 200
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.priority) == ("suspended", 9)
+    assert 'id="subscriptions"' in response.content.decode()
+    event = Event.objects.get(type="subscription_status_changed")
+    assert (event.data["from"], event.data["to"]) == ("subscribed", "suspended")
+
+
+def test_a_bad_priority_is_shown_beside_it_and_changes_nothing(client, bob, profile, resource):
+    subscription = subscribe(profile, resource, "a@example.com")
+    client.force_login(bob)
+
+    response = client.post(
+        change_url(subscription), row_data(subscription, status="invalid", priority="x"), **HTMX
+    )
+
+    assert response.status_code == 200
+    assert "whole number" in response.content.decode()
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.priority) == ("subscribed", 0)
+
+
+def test_it_rejects_a_get_to_change(client, bob, profile, resource):
+    subscription = subscribe(profile, resource, "a@example.com")
+    client.force_login(bob)
+
+    assert client.get(change_url(subscription)).status_code == 405
+
+
+def test_another_profiles_subscription_is_not_found(client, bob, profile, resource, database):
+    from tests.factories import ProfileFactory
+
+    other = subscribe(ProfileFactory(database=database), resource, "x@example.com")
+    client.force_login(bob)
+    url = reverse("subscriptions:change", args=[profile.profile_id, other.public_id])
+
+    assert client.post(url, row_data(other, status="invalid")).status_code == 404
+
+
+def test_it_changes_categories_in_place(client, bob, profile, resource, news, offers):
+    subscription = subscribe(profile, resource, "a@example.com", categories=[news])
+    client.force_login(bob)
+
+    response = client.post(
+        change_url(subscription, "categories"), {"categories": [offers.pk]}, **HTMX
+    )
+
+    assert response.status_code == 200
+    assert list(subscription.categories.all()) == [offers]
+    assert Event.objects.filter(type="subscription_categories_changed").exists()
+
+
+def test_unchecking_every_category_unsubscribes_from_all(client, bob, profile, resource, news):
+    subscription = subscribe(profile, resource, "a@example.com", categories=[news])
+    client.force_login(bob)
+
+    client.post(change_url(subscription, "categories"), {}, **HTMX)
+
+    assert not subscription.categories.exists()
+
+
+def test_a_category_of_another_resource_is_refused(client, bob, profile, resource, news):
+    subscription = subscribe(profile, resource, "a@example.com", categories=[news])
+    elsewhere = CategoryFactory(resource=ResourceFactory(name="Shop"))
+    client.force_login(bob)
+
+    response = client.post(
+        change_url(subscription, "categories"), {"categories": [elsewhere.pk]}, **HTMX
+    )
+
+    assert "Unknown category" in response.content.decode()
+    assert list(subscription.categories.all()) == [news]
+
+
+# -- Deleting --------------------------------------------------------------------------
+
+
+def test_bob_may_not_delete(client, bob, profile, resource):
+    subscription = subscribe(profile, resource, "a@example.com")
+    client.force_login(bob)
+
+    assert client.post(change_url(subscription, "delete"), **HTMX).status_code == 403
+    assert Subscription.objects.filter(pk=subscription.pk).exists()
+
+
+def test_alice_deletes_in_place(client, alice, profile, resource):
+    subscription = subscribe(profile, resource, "a@example.com")
+    client.force_login(alice)
+
+    response = client.post(change_url(subscription, "delete"), **HTMX)
+
+    assert response.status_code == 200
+    assert "a@example.com" not in response.content.decode()
+    assert Subscription.all_objects.get().deleted_at is not None
+    assert Event.objects.filter(type="subscription_deleted").exists()
