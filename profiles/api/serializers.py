@@ -201,8 +201,8 @@ class ProfileSerializer(StrictModelSerializer):
     Read-only: profile_id, md5, xxh, avatar, created_at, updated_at (sent values are ignored).
     ``database`` is required on create and cannot change afterwards (400 naming it).
     Custom values are replaced on PUT and merged on PATCH. An IP given without its country
-    (reg_ip → reg_country, ip → country) has the country detected offline unless the
-    context says ``detect_location=False``.
+    (reg_ip → reg_country, ip → country) has the country detected offline, unless the
+    request says ``?detect_location=false``.
     """
 
     database = VisibleDatabaseField(

@@ -1,0 +1,78 @@
+import pytest
+
+from segments.models import Segment, SegmentMembership
+from tests.conftest import MARKETER_PERMISSIONS, grant
+from tests.factories import (
+    CustomFieldFactory,
+    EventFactory,
+    ProfileDatabaseFactory,
+    ProfileFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def url(profile):
+    return f"/api/v1/profiles/{profile.profile_id}/export/"
+
+
+@pytest.fixture
+def profile(database):
+    CustomFieldFactory(database=database, name="plan", type="line")
+    profile = ProfileFactory(
+        database=database,
+        email="ann@example.com",
+        first_name="Ann",
+        phones=["+12025550179"],
+        custom_values={"plan": "gold"},
+        reg_ip="8.8.8.8",
+    )
+    EventFactory(profile=profile, type="open", data={"mailing": 7})
+    segment = Segment.objects.create(name="VIP", database=database)
+    SegmentMembership.objects.create(segment=segment, profile=profile)
+    return profile
+
+
+def test_it_exports_all_personal_data_as_json(api_client, bob, profile):
+    api_client.force_authenticate(bob)
+    response = api_client.get(url(profile))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    assert "attachment" in response["Content-Disposition"]
+    data = response.json()
+    assert data["identifiers"] == {
+        "profile_id": profile.profile_id,
+        "md5": profile.md5,
+        "xxh": profile.xxh,
+    }
+    assert data["profile"]["email"] == "ann@example.com"
+    assert data["profile"]["first_name"] == "Ann"
+    assert data["profile"]["reg_ip"] == "8.8.8.8"
+    assert data["phones"] == ["+12025550179"]
+    assert [(f["name"], f["value"]) for f in data["custom_fields"]] == [("plan", "gold")]
+    assert {"open"} <= {event["type"] for event in data["events"]}
+    assert [segment["name"] for segment in data["segments"]] == ["VIP"]
+
+
+def test_it_needs_the_export_permission(api_client, database, profile):
+    viewer = grant(UserFactory(username="vic"), "view_profile")
+    database.members.add(viewer)
+    api_client.force_authenticate(viewer)
+    assert api_client.get(url(profile)).status_code == 403
+
+
+def test_an_outsider_gets_404(api_client, profile):
+    outsider = grant(UserFactory(username="olga"), *MARKETER_PERMISSIONS)
+    ProfileDatabaseFactory(name="Elsewhere").members.add(outsider)
+    api_client.force_authenticate(outsider)
+    assert api_client.get(url(profile)).status_code == 404
+
+
+def test_it_refuses_anonymous_users(api_client, profile):
+    assert api_client.get(url(profile)).status_code in (401, 403)
+
+
+def test_it_only_answers_get(api_client, bob, profile):
+    api_client.force_authenticate(bob)
+    assert api_client.post(url(profile)).status_code == 405
