@@ -1,0 +1,149 @@
+"""The double opt-in link: good, tampered, expired, gone; public (no login)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+
+from history.models import Event
+from subscriptions import services
+from subscriptions.models import CONFIRMATION_MAX_AGE
+from tests.subscriptions.factories import channel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def waiting(profile, resource):
+    return services.subscribe(
+        profile,
+        resource=resource,
+        channel=channel("email"),
+        contact="a@example.com",
+        status="unconfirmed",
+    ).subscription
+
+
+def test_the_link_lasts_seven_days():
+    assert timedelta(days=7) == CONFIRMATION_MAX_AGE
+
+
+def test_opening_the_link_confirms_the_subscription_without_login(client, waiting):
+    Event.objects.all().delete()
+
+    response = client.get(waiting.confirmation_path())
+
+    assert response.status_code == 200
+    assert "Subscription confirmed" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == "subscribed"
+    click = Event.objects.get(type="confirmation_click")
+    assert click.data["subscription"] == waiting.public_id
+    assert click.data["url"].startswith("http://testserver/subscriptions/confirm/")
+    subscribed = Event.objects.get(type="subscribed")
+    assert (subscribed.data["from"], subscribed.data["to"]) == ("unconfirmed", "subscribed")
+
+
+def test_it_also_confirms_an_unconfirmed_profile(client, profile, waiting):
+    profile.status = "unconfirmed"
+    profile.save()
+
+    client.get(waiting.confirmation_path())
+
+    profile.refresh_from_db()
+    assert profile.status == "subscribed"
+    change = Event.objects.get(type="status_changed")
+    assert change.data == {"from": "unconfirmed", "to": "subscribed", "source": "confirmation"}
+
+
+@pytest.mark.parametrize("status", ["unsubscribed", "suspended", "hard_bounced"])
+def test_it_leaves_a_profile_whose_global_status_is_not_unconfirmed(
+    client, profile, waiting, status
+):
+    profile.status = status
+    profile.save()
+
+    client.get(waiting.confirmation_path())
+
+    profile.refresh_from_db()
+    assert profile.status == status
+
+
+def test_a_second_click_changes_nothing_more(client, waiting):
+    client.get(waiting.confirmation_path())
+
+    response = client.get(waiting.confirmation_path())
+
+    assert response.status_code == 200
+    assert "Already confirmed" in response.content.decode()
+    assert Event.objects.filter(type="subscribed", data__to="subscribed").count() == 1
+    assert Event.objects.filter(type="confirmation_click").count() == 2
+
+
+def test_an_old_link_does_not_undo_an_unsubscribe(client, waiting):
+    path = waiting.confirmation_path()
+    services.set_status(waiting, "subscribed")
+    services.set_status(waiting, "unsubscribed")
+
+    response = client.get(path)
+
+    assert response.status_code == 200
+    waiting.refresh_from_db()
+    assert waiting.status == "unsubscribed"
+
+
+def test_a_tampered_link_is_refused(client, waiting):
+    token = waiting.confirmation_token()
+    public_id, rest = token.split(":", 1)
+    forged = ("0" * 24 if public_id != "0" * 24 else "1" * 24) + ":" + rest
+
+    response = client.get(f"/subscriptions/confirm/{forged}/")
+
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == "unconfirmed"
+    assert not Event.objects.filter(type="confirmation_click").exists()
+
+
+def test_a_link_signed_for_something_else_is_refused(client, waiting):
+    token = signing.TimestampSigner(salt="another.purpose").sign(waiting.public_id)
+
+    assert client.get(f"/subscriptions/confirm/{token}/").status_code == 400
+
+
+def test_an_expired_link_is_refused(client, waiting, monkeypatch):
+    token = waiting.confirmation_token()
+    real_time = signing.time.time
+    monkeypatch.setattr(
+        signing.time, "time", lambda: real_time() + CONFIRMATION_MAX_AGE.total_seconds() + 60
+    )
+
+    response = client.get(f"/subscriptions/confirm/{token}/")
+
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    waiting.refresh_from_db()
+    assert waiting.status == "unconfirmed"
+
+
+def test_a_link_still_works_just_before_it_expires(client, waiting, monkeypatch):
+    token = waiting.confirmation_token()
+    real_time = signing.time.time
+    monkeypatch.setattr(
+        signing.time, "time", lambda: real_time() + CONFIRMATION_MAX_AGE.total_seconds() - 60
+    )
+
+    assert client.get(f"/subscriptions/confirm/{token}/").status_code == 200
+    waiting.refresh_from_db()
+    assert waiting.status == "subscribed"
+
+
+def test_the_link_of_a_deleted_subscription_is_refused(client, waiting):
+    services.delete_subscription(waiting)
+
+    assert client.get(waiting.confirmation_path()).status_code == 404
+
+
+def test_it_rejects_a_post(client, waiting):
+    assert client.post(waiting.confirmation_path()).status_code == 405
