@@ -27,3 +27,8 @@ urlpatterns = [
     # Public: the double opt-in link a subscriber opens from a message.
     path("subscriptions/confirm/<str:token>/", confirm_subscription, name="subscription-confirm"),
 ]
+
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

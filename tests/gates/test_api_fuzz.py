@@ -1,0 +1,57 @@
+"""Fuzz every API operation from the OpenAPI schema with schemathesis.
+
+The example budget is sized for CI; for a deeper run set FUZZ_EXAMPLES, e.g.
+    FUZZ_EXAMPLES=500 make test PYTEST_ARGS="tests/gates/test_api_fuzz.py"
+"""
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import CustomFieldFactory, ProfileFactory
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+    ignored_auth,
+]
+
+
+@pytest.fixture
+def api_schema(db, alice, database, settings):
+    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
+    from config.wsgi import application
+
+    CustomFieldFactory(database=database, name="tariff", type="enum", options=["basic", "pro"])
+    ProfileFactory(database=database)
+    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_holds_its_contract(case, alice):
+    token, _ = Token.objects.get_or_create(user=alice)
+    case.call_and_validate(headers={"Authorization": f"Token {token.key}"}, checks=CHECKS)
