@@ -39,9 +39,14 @@ class Event(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
+            # A history page: one profile's events newest first, read by keyset.
             models.Index(
                 fields=["profile", "-occurred_at", "-id"], name="event_profile_newest_first"
-            )
+            ),
+            # The same, filtered by type: a rare type is found without walking the others.
+            models.Index(
+                fields=["profile", "type", "-occurred_at", "-id"], name="event_profile_type_newest"
+            ),
         ]
 
     def __str__(self):
