@@ -254,6 +254,11 @@ class AvatarForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": AVATAR_ACCEPT}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = filesizeformat(settings.AVATAR_MAX_BYTES)
+        self.fields["avatar"].help_text = f"PNG, JPEG, GIF or WebP, at most {limit}."
+
     def clean_avatar(self):
         upload = self.cleaned_data["avatar"]
         limit = settings.AVATAR_MAX_BYTES
