@@ -49,5 +49,11 @@
     localize(document);
   });
   window.profilesHistory = { localize: localize };
-  localize(document);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      localize(document);
+    });
+  } else {
+    localize(document);
+  }
 })();
