@@ -586,9 +586,13 @@ class Subscription(models.Model):
         return self.deleted_at is not None
 
     def clean(self):
-        """Check the channel is enabled on the resource and normalise the contact data."""
+        """Check a new subscription's channel and contact data, and the custom values.
+
+        The resource, channel and contact of a stored subscription do not change, so a
+        channel disabled later does not block editing its status.
+        """
         errors = {}
-        if self.resource_id and self.channel_id:
+        if self._state.adding and self.resource_id and self.channel_id:
             if not self.resource.channels.filter(pk=self.channel_id).exists():
                 errors["channel"] = [
                     f"The channel “{self.channel}” is not enabled on resource “{self.resource}”."
