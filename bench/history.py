@@ -8,7 +8,8 @@ Run it against a database of its own. When the benchmark's profile database
 ``manage.py seed_scale`` (``--seed`` loads more anyway). Then, for the busiest profile,
 it prints p50/p95 over ``--runs`` runs of:
 
-- the main query at the database: page 1, page 50 via the cursor, a rare type;
+- the main query at the database: page 1, page 50 via the cursor, a rare type (on
+  PostgreSQL both the execution time the server reports and the round trip from Python);
 - the API ``profiles/{id}/history/``: first page (all time, and the 7-day default) and
   page 50 via the cursor, through the whole Django stack in-process;
 - the History tab: the section as htmx swaps it in, and the full profile page;
@@ -17,6 +18,7 @@ and the EXPLAIN of the main query for page 1 and page 50.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -26,9 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+import warnings
+
 import django
 
 django.setup()
+# Whitenoise warns that collectstatic has not run; the benchmark serves no static files.
+warnings.filterwarnings("ignore", message="No directory at")
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -95,6 +101,18 @@ def at_database(sql, params):
             cursor.fetchall()
 
     return execute
+
+
+def server_execution(sql, params, runs):
+    """Return (p50, p95) of the Execution Time PostgreSQL reports (no round trip, no Python)."""
+    samples = []
+    with connection.cursor() as cursor:
+        for _ in range(runs + 3):
+            cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            samples.append(plan[0]["Execution Time"])
+    return percentiles(samples[3:])
 
 
 def explain(sql, params):
@@ -182,6 +200,10 @@ def main():
         ("History tab: full profile page", get(client, page)),
     ]
     print(f"{'measurement':<42} {'p50 ms':>8} {'p95 ms':>8}")
+    if connection.vendor == "postgresql":
+        for name, (sql, params) in queries.items():
+            p50, p95 = server_execution(sql, params, args.runs)
+            print(f"{'server execution: ' + name:<42} {p50:8.3f} {p95:8.3f}")
     for name, func in measurements:
         p50, p95 = timed(func, args.runs)
         print(f"{name:<42} {p50:8.2f} {p95:8.2f}")
