@@ -441,8 +441,11 @@ class Profile(models.Model):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._loaded_status = self.status if self.pk else None
-        self._loaded_phones = list(self.phones or []) if self.pk else None
+        # Read __dict__, not the attributes: a deferred field (``.only()``, ``.defer()``) would
+        # load itself by building another Profile, whose __init__ would load it again, forever.
+        loaded = self.__dict__ if self.pk else {}
+        self._loaded_status = loaded.get("status")
+        self._loaded_phones = list(loaded["phones"] or []) if "phones" in loaded else None
 
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower() or self.fallback_email()

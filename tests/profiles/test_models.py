@@ -482,3 +482,13 @@ def test_deleting_a_profile_removes_its_history_phones_and_memberships(database)
     assert not ProfilePhone.objects.exists()
     assert not SegmentMembership.objects.exists()
     assert Segment.objects.exists()
+
+
+def test_a_profile_loaded_with_only_some_fields_can_be_read_and_saved(database):
+    profile = ProfileFactory(database=database, phones=["+12025550179"])
+    partial = Profile.objects.only("pk", "email").get()
+    assert partial.email == profile.email
+    partial.first_name = "Changed"
+    partial.save(update_fields=["first_name"])
+    assert list(Profile.objects.search("+12025550179")) == [profile]
+    assert Profile.objects.defer("status", "phones").get().first_name == "Changed"
