@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -299,6 +300,40 @@ class CustomField(models.Model):
 
     def display_label(self):
         return self.label or self.name
+
+    def holders(self, values=None):
+        """Return the profiles of this field's database holding a value for it (or one of them)."""
+        profiles = Profile.objects.filter(database_id=self.database_id)
+        if values is None:
+            return profiles.filter(custom_values__has_key=self.name)
+        return profiles.alias(value=KeyTransform(self.name, "custom_values")).filter(
+            value__in=list(values)
+        )
+
+    def held_value_errors(self, name, field_type, options):
+        """Return errors (by field) for a change that would strand the values profiles hold."""
+        if not self.pk:
+            return {}
+        renamed, retyped = name != self.name, field_type != self.type
+        if renamed or retyped:
+            count = self.holders().count()
+            if count:
+                return {
+                    "name" if renamed else "type": [
+                        f"{count} profile(s) hold a value for “{self.name}”; "
+                        "create a new field instead of renaming it or changing its type."
+                    ]
+                }
+        elif field_type == FieldType.ENUM:
+            removed = [option for option in self.options if option not in options]
+            if removed and self.holders(removed).exists():
+                return {
+                    "options": [
+                        f"Profiles hold removed options ({', '.join(removed)}); "
+                        "change their values first."
+                    ]
+                }
+        return {}
 
     @transaction.atomic
     def delete(self, *args, **kwargs):

@@ -492,3 +492,27 @@ def test_a_profile_loaded_with_only_some_fields_can_be_read_and_saved(database):
     partial.save(update_fields=["first_name"])
     assert list(Profile.objects.search("+12025550179")) == [profile]
     assert Profile.objects.defer("status", "phones").get().first_name == "Changed"
+
+
+def test_a_field_holding_values_cannot_be_renamed_or_retyped(database, fields):
+    ProfileFactory(database=database, custom_values={"orders": 3})
+    field = fields["orders"]
+    assert field.held_value_errors("orders", "number", []) == {}
+    assert field.held_value_errors("purchases", "number", [])["name"] == [
+        "1 profile(s) hold a value for “orders”; "
+        "create a new field instead of renaming it or changing its type."
+    ]
+    assert "type" in field.held_value_errors("orders", "float", [])
+    assert fields["nickname"].held_value_errors("alias", "tags", []) == {}
+
+
+def test_an_enum_option_in_use_cannot_be_removed(database, fields):
+    ProfileFactory(database=database, custom_values={"tier": "gold"})
+    tier = fields["tier"]
+    assert tier.held_value_errors("tier", "enum", ["gold", "platinum"]) == {}
+    assert tier.held_value_errors("tier", "enum", ["bronze", "silver"]) == {
+        "options": ["Profiles hold removed options (gold); change their values first."]
+    }
+    assert list(tier.holders(["gold"]).values_list("custom_values", flat=True)) == [
+        {"tier": "gold"}
+    ]
