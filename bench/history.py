@@ -58,16 +58,20 @@ def percentiles(samples):
     return statistics.median(ordered), ordered[round(0.95 * (len(ordered) - 1))]
 
 
-def timed(func, runs, warmup=3):
-    """Return (p50, p95) in milliseconds of ``runs`` calls after a few warm-up calls."""
-    for _ in range(warmup):
-        func()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        func()
-        samples.append((time.perf_counter() - started) * 1000)
-    return percentiles(samples)
+def timed(measurements, runs, warmup=3):
+    """Return {name: (p50, p95)} in milliseconds over ``runs`` rounds.
+
+    Each round calls every measurement once, in turn: a burst of load elsewhere on the
+    machine then touches all of them alike instead of skewing one.
+    """
+    samples = {name: [] for name, _ in measurements}
+    for round_ in range(warmup + runs):
+        for name, func in measurements:
+            started = time.perf_counter()
+            func()
+            if round_ >= warmup:
+                samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: percentiles(values) for name, values in samples.items()}
 
 
 def history_filter(profile, query):
@@ -204,8 +208,7 @@ def main():
         for name, (sql, params) in queries.items():
             p50, p95 = server_execution(sql, params, args.runs)
             print(f"{'server execution: ' + name:<42} {p50:8.3f} {p95:8.3f}")
-    for name, func in measurements:
-        p50, p95 = timed(func, args.runs)
+    for name, (p50, p95) in timed(measurements, args.runs).items():
         print(f"{name:<42} {p50:8.2f} {p95:8.2f}")
     with CaptureQueriesContext(connection) as captured:
         get(client, f"{api}?{ALL_TIME}&cursor={page_50}")()
