@@ -1,7 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from . import services
 from .models import (
@@ -11,6 +15,7 @@ from .models import (
     Resource,
     Subscription,
     SubscriptionField,
+    SuppressedAddress,
 )
 
 # -- Channels, resources, categories -----------------------------------------------------
@@ -251,3 +256,47 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for subscription in queryset.select_related("profile", "resource", "channel"):
             services.delete_subscription(subscription)
+
+
+# -- Suppression list --------------------------------------------------------------------
+
+
+class SuppressedAddressForm(forms.ModelForm):
+    """An address put on the list by hand: stored trimmed and lowercase, like the model does."""
+
+    class Meta:
+        model = SuppressedAddress
+        fields = ["address", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "reason" in self.fields and not self.instance.pk:
+            self.fields["reason"].initial = SuppressedAddress.Reason.MANUAL
+
+    def clean_address(self):
+        address = self.cleaned_data["address"].strip().lower()
+        validate_email(address)
+        return address
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """The global suppression list: nothing is sent to these addresses; delete to lift."""
+
+    form = SuppressedAddressForm
+    list_display = ["address", "reason", "profile_link", "created_at"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["^address", "=profile_id"]
+    search_help_text = "The beginning of an address, or a profile_id."
+    show_full_result_count = False
+    readonly_fields = ["profile_link", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "address"] if obj else self.readonly_fields
+
+    @admin.display(description="Profile", ordering="profile_id")
+    def profile_link(self, obj):
+        if not obj.profile_id:
+            return "—"
+        url = reverse("admin:profiles_profile_changelist") + "?" + urlencode({"q": obj.profile_id})
+        return format_html('<a href="{}">{}</a>', url, obj.profile_id)
