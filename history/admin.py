@@ -41,6 +41,7 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ["=type"]  # the search itself is get_search_results
     search_help_text = "A profile_id (24 hex digits) or an event type slug, e.g. click."
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     list_per_page = 100
     raw_id_fields = ["profile"]
     fields = ["profile", "type", "type_label", "occurred_at", "recorded_at", "data_json"]

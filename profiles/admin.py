@@ -6,6 +6,7 @@ instead of listing every history event. Changes go through ``profiles.services``
 admin records the same history events as the pages and the API.
 """
 
+import json
 import re
 from collections import Counter
 
@@ -16,6 +17,7 @@ from django.db import router
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce
+from django.forms.fields import InvalidJSONInput
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
@@ -226,11 +228,20 @@ class CustomFieldAdmin(admin.ModelAdmin):
 # -- Profiles ------------------------------------------------------------------------------
 
 
+class IndentedJSONField(forms.JSONField):
+    """A JSON object shown one key per line."""
+
+    def prepare_value(self, value):
+        if isinstance(value, InvalidJSONInput):
+            return value
+        return json.dumps(value, ensure_ascii=False, indent=2, cls=self.encoder)
+
+
 class ProfileAdminForm(forms.ModelForm):
     """Standard fields, phones as text, custom values as JSON checked by ``Profile.clean``."""
 
     phones = PhonesField()
-    custom_values = forms.JSONField(
+    custom_values = IndentedJSONField(
         required=False,
         initial=dict,
         widget=forms.Textarea(attrs={"rows": 6, "cols": 60}),
@@ -274,6 +285,8 @@ class ProfileAdminForm(forms.ModelForm):
             # that the email is unique within this database.
             self.fields["database"].disabled = True
             self.fields["database"].help_text = "A profile stays in its database."
+            widget = self.fields["database"].widget
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
 
     def clean_custom_values(self):
         value = self.cleaned_data.get("custom_values")
@@ -301,6 +314,7 @@ class ProfileAdmin(SummarisedDeleteMixin, admin.ModelAdmin):
         "profile_id, MD5 or XXH."
     )
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     list_per_page = 50
     readonly_fields = [
         "profile_id",
@@ -426,6 +440,7 @@ class ProfilePhoneAdmin(admin.ModelAdmin):
     search_fields = ["=number"]
     search_help_text = "A phone in any international notation, e.g. +1 202 555 0179."
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     fields = ["number", "profile_link", "database"]
     readonly_fields = fields
 

@@ -289,6 +289,7 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
     search_fields = ["^address", "=profile_id"]
     search_help_text = "The beginning of an address, or a profile_id."
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     readonly_fields = ["profile_link", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -100,6 +100,24 @@ def test_every_list_answers_with_a_query_count_independent_of_the_rows(
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "profiles_profile",
+        "profiles_profilephone",
+        "history_event",
+        "segments_segmentmembership",
+        "subscriptions_suppressedaddress",
+    ],
+)
+def test_big_lists_never_count_per_filter_option(client, alice, name):
+    client.force_login(alice)
+    response = client.get(changelist(name) + "?_facets=1")
+    assert response.status_code == 200
+    assert not response.context["cl"].add_facets
+    assert not response.context["cl"].show_full_result_count
+
+
 def test_lists_filter_by_database_status_control_group_and_type(client, alice, database, tier):
     client.force_login(alice)
     add_rows(database, 2)

@@ -83,6 +83,8 @@ def test_events_cover_30_days_with_valid_data_for_their_type(seeded):
         assert event.occurred_at <= now
         if not event.type.startswith("import_"):
             assert event.occurred_at >= now - timedelta(days=31)
+    by_id = list(Event.objects.order_by("id").values_list("occurred_at", flat=True))
+    assert by_id == sorted(by_id)  # written in the order they happened
     click = next(event for event in events if event.type == "click")
     assert click.data["url"].startswith("https://") and click.data["mailing"]
     assert all(e.data["source"] in e.type for e in events if e.type.startswith("import_"))

@@ -443,7 +443,7 @@ class DatabaseSeeder:
         )
         definitions = self.ensure_fields(database)
         if database.profiles.exists():
-            return database, 0, 0
+            return database, 0, []
         people = []
         for _ in range(count):
             person = self.gen.person()
@@ -459,8 +459,7 @@ class DatabaseSeeder:
             [profile for _, profile in people], ["created_at"], batch_size=500
         )
         self.ensure_segments(database, people)
-        Event.objects.bulk_create(self.events, batch_size=EVENT_BATCH)
-        return database, len(people), len(self.events)
+        return database, len(people), self.events
 
     def ensure_fields(self, database):
         definitions = []
@@ -786,12 +785,16 @@ class Command(BaseCommand):
         if existing == {spec.name for spec in DATABASES}:
             return {}
         generator = Generator(seed, now)
-        totals = {}
+        totals, events = {}, []
         for spec in DATABASES:
             count = max(1, math.floor(total * spec.share))
-            database, profiles, events = DatabaseSeeder(spec, generator).seed(count)
+            database, profiles, history = DatabaseSeeder(spec, generator).seed(count)
             if profiles:
-                totals[database.name] = (profiles, events)
+                totals[database.name] = (profiles, len(history))
+                events.extend(history)
+        # In time order, as they would have arrived: ids then follow occurred_at.
+        events.sort(key=lambda event: event.occurred_at)
+        Event.objects.bulk_create(events, batch_size=EVENT_BATCH)
         return totals
 
     def ensure_logins(self, reset):
