@@ -8,7 +8,6 @@ Every write goes through the same rules as the pages: custom values are checked 
 from collections.abc import Mapping
 
 from django.db import IntegrityError, models
-from django.db.models.fields.json import KeyTransform
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -78,16 +77,6 @@ class DatabaseSerializer(StrictModelSerializer):
 # -- Custom fields -----------------------------------------------------------------------
 
 
-def profiles_holding(field, values=None):
-    """Return the profiles of the field's database holding a value for it (or one of values)."""
-    profiles = Profile.objects.filter(database_id=field.database_id)
-    if values is None:
-        return profiles.filter(custom_values__has_key=field.name)
-    return profiles.alias(value=KeyTransform(field.name, "custom_values")).filter(
-        value__in=list(values)
-    )
-
-
 class CustomFieldSerializer(StrictModelSerializer):
     """A custom profile field of a database: a name, one of 8 types, enum options.
 
@@ -124,32 +113,11 @@ class CustomFieldSerializer(StrictModelSerializer):
         elif field_type != FieldType.ENUM and options:
             errors["options"] = ["Only enum fields have options."]
         if instance is not None and not errors:
-            errors.update(self._changes_to_held_values(instance, name, field_type, options))
+            errors.update(instance.held_value_errors(name, field_type, options))
         if errors:
             raise serializers.ValidationError(errors)
         attrs["options"] = options if field_type == FieldType.ENUM else []
         return attrs
-
-    def _changes_to_held_values(self, instance, name, field_type, options):
-        """Refuse changes that would leave profiles holding values the field no longer accepts."""
-        errors = {}
-        renamed, retyped = name != instance.name, field_type != instance.type
-        if (renamed or retyped) and profiles_holding(instance).exists():
-            count = profiles_holding(instance).count()
-            key = "name" if renamed else "type"
-            errors[key] = [
-                f"{count} profile(s) hold a value for “{instance.name}”; "
-                "create a new field instead of renaming it or changing its type."
-            ]
-        elif field_type == FieldType.ENUM:
-            removed = [option for option in instance.options if option not in options]
-            if removed and profiles_holding(instance, removed).exists():
-                errors["options"] = [
-                    "Profiles hold removed options ("
-                    + ", ".join(removed)
-                    + "); change their values first."
-                ]
-        return errors
 
 
 # -- Profiles ----------------------------------------------------------------------------
