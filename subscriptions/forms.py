@@ -72,8 +72,12 @@ class SubscriptionForm(forms.Form):
             )
         if resource is not None:
             self.fields["resource"].initial = resource.pk
+            channels = list(resource.channels.all())
             self.fields["channel"].queryset = resource.channels.all()
+            if len(channels) == 1:
+                self.fields["channel"].initial = channels[0].slug
             self.fields["categories"].queryset = resource.categories.all()
+        self.fields["categories"].label_from_instance = lambda category: category.name
         device = forms.fields_for_model(Subscription, fields=DEVICE_FIELDS + REGISTRATION_FIELDS)
         for name, field in device.items():
             field.required = False
