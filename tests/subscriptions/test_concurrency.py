@@ -6,7 +6,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from subscriptions import services
-from subscriptions.models import CHANNEL_LIMIT, Subscription
+from subscriptions.models import CHANNEL_LIMIT, PROFILE_LIMIT, Subscription
 from tests.factories import ProfileDatabaseFactory, ProfileFactory
 from tests.subscriptions.factories import ResourceFactory, SubscriptionFactory, channel
 
@@ -70,6 +70,35 @@ def test_concurrent_subscribes_never_pass_the_channel_limit():
     assert stored.count() == CHANNEL_LIMIT
     assert stored.filter(contact__startswith="new").count() == THREADS
     assert profile.events.filter(type="subscription_deleted").count() == THREADS - 2
+
+
+def test_concurrent_subscribes_never_pass_the_profile_limit():
+    profile = ProfileFactory(database=ProfileDatabaseFactory())
+    email = channel("email")
+    resources = [ResourceFactory(name=f"Resource {n}") for n in range(10)]
+    Subscription.objects.bulk_create(
+        Subscription(
+            profile=profile,
+            resource=resources[n % 10],
+            channel=email,
+            contact=f"old{n}@example.com",
+            priority=n + 1,
+        )
+        for n in range(PROFILE_LIMIT - 2)
+    )
+    newcomers = [ResourceFactory(name=f"New {n}") for n in range(THREADS)]
+
+    errors = run_together(
+        THREADS,
+        lambda n: services.subscribe(
+            profile, resource=newcomers[n], channel=email, contact="new@example.com", priority=0
+        ),
+    )
+
+    assert errors == []
+    stored = Subscription.all_objects.filter(profile=profile)
+    assert stored.count() == PROFILE_LIMIT
+    assert stored.filter(contact="new@example.com").count() == THREADS
 
 
 def test_concurrent_subscribes_of_one_contact_store_it_once():
