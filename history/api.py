@@ -1,7 +1,6 @@
 """History over the REST API: the event types, ingestion of events, a profile's history."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -41,16 +40,42 @@ class EventSerializer(serializers.ModelSerializer):
 OCCURRED_AT = serializers.DateTimeField()
 
 
-class ReportedEventSerializer(serializers.Serializer):
-    """One event as integrations report it (documentation of the request body)."""
-
-    profile_id = serializers.CharField(help_text="The profile the action belongs to.")
-    type = serializers.CharField(help_text="An event type slug accepted by events/types/.")
-    occurred_at = serializers.DateTimeField(
-        required=False,
-        help_text="RFC 3339 date-time; at most 5 minutes in the future; default: now.",
-    )
-    data = serializers.DictField(required=False, help_text="The data of the type's shape.")
+# The request body, as raw OpenAPI: one event (checked strictly, 400 when bad), or a list
+# whose items are each checked on their own and answered by index (so any item is allowed).
+REPORTED_EVENT = {
+    "type": "object",
+    "required": ["profile_id", "type"],
+    "additionalProperties": False,
+    "properties": {
+        "profile_id": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The profile the action belongs to.",
+        },
+        "type": {
+            "type": "string",
+            "enum": [event_type.slug for event_type in EVENT_TYPES if event_type.accepted],
+            "description": "An event type that integrations may report (see events/types/).",
+        },
+        "occurred_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339; at most 5 minutes in the future; default: now.",
+        },
+        "data": {"type": "object", "description": "The data of the type's shape."},
+    },
+}
+REPORTED_EVENTS = {
+    "oneOf": [
+        REPORTED_EVENT,
+        {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_BATCH,
+            "items": {"description": "An event as above, checked and answered on its own."},
+        },
+    ]
+}
 
 
 class CreatedEventSerializer(EventSerializer):
@@ -116,7 +141,7 @@ class EventViewSet(viewsets.ViewSet):
             "sets complainer, unsubscribe_click unsubscribes the subscription it names, a "
             "click with UTM tags updates the profile's UTM."
         ),
-        request=ReportedEventSerializer,
+        request={"application/json": REPORTED_EVENTS},
         responses={201: CreatedEventSerializer, 200: BATCH_RESULT},
     )
     def create(self, request):
@@ -155,7 +180,31 @@ class EventViewSet(viewsets.ViewSet):
             "(`accepted`), its side effect, and the keys of its `data` (type, required, "
             "description). Keys not listed are kept as sent."
         ),
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: inline_serializer(
+                "EventType",
+                {
+                    "slug": serializers.CharField(),
+                    "label": serializers.CharField(),
+                    "group": serializers.CharField(),
+                    "group_label": serializers.CharField(),
+                    "accepted": serializers.BooleanField(),
+                    "effect": serializers.CharField(),
+                    "data": serializers.DictField(
+                        child=inline_serializer(
+                            "EventDataKey",
+                            {
+                                "type": serializers.CharField(),
+                                "required": serializers.BooleanField(),
+                                "description": serializers.CharField(),
+                            },
+                        ),
+                        help_text="The keys of the type's data.",
+                    ),
+                },
+                many=True,
+            )
+        },
     )
     @action(detail=False, methods=["get"])
     def types(self, request):
