@@ -6,15 +6,30 @@ answer is ``{next, previous, results}``. Small lists (databases, custom fields) 
 numbers with a count.
 """
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
-class PagePagination(PageNumberPagination):
+class StrictPageSizeMixin:
+    """Refuse a page_size that is not a whole number from 1 to max_page_size (never ignore it)."""
+
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise ValidationError(
+                {"page_size": [f"Enter a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(value)
+
+
+class PagePagination(StrictPageSizeMixin, PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class ProfileCursorPagination(CursorPagination):
+class ProfileCursorPagination(StrictPageSizeMixin, CursorPagination):
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
