@@ -50,3 +50,10 @@ def test_its_query_count_does_not_grow_with_the_number_of_changes(
     client.force_login(bob)
     with django_assert_max_num_queries(8):
         assert client.get(url(profile)).status_code == 200
+
+
+def test_the_profile_page_links_to_its_changes(client, bob, database):
+    profile = ProfileFactory(database=database)
+    client.force_login(bob)
+    response = client.get(profile.get_absolute_url())
+    assert url(profile).encode() in response.content
