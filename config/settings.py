@@ -91,11 +91,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        # Under pytest connections are not kept: the live server's threads would hold the
-        # test database open and it could not be dropped.
-        conn_max_age=int(
-            os.environ.get("CONN_MAX_AGE", "0" if "PYTEST_VERSION" in os.environ else "60")
-        ),
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
