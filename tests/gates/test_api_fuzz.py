@@ -8,6 +8,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -39,7 +41,13 @@ def api_schema(db, alice, database, settings):
 
     CustomFieldFactory(database=database, name="tariff", type="enum", options=["basic", "pro"])
     ProfileFactory(database=database)
-    return schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+    # Like Django's test client: a request calling the WSGI app in-process must not close
+    # the test's database connection (it holds the test transaction).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
