@@ -28,6 +28,15 @@ class PagePagination(StrictPageSizeMixin, PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_number(self, request, paginator):
+        """Refuse a page that is not one whole number from 1 (never fall back to page 1)."""
+        values = request.query_params.getlist(self.page_query_param)
+        if not values:
+            return 1
+        if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+            raise ValidationError({"page": ["Enter one whole number from 1."]})
+        return values[0]
+
 
 class ProfileCursorPagination(StrictPageSizeMixin, CursorPagination):
     ordering = "-id"
