@@ -253,21 +253,9 @@ class ProfileDatabase(models.Model):
         return cleaned, errors
 
 
-class CustomField(models.Model):
-    """A custom profile field of a database: a name, one of 8 types, enum options."""
+class TypedField(models.Model):
+    """A custom field definition of one of the 8 types (profiles' and subscriptions' alike)."""
 
-    database = models.ForeignKey(
-        ProfileDatabase, on_delete=models.CASCADE, related_name="custom_fields"
-    )
-    name = models.CharField(
-        max_length=63,
-        validators=[
-            RegexValidator(
-                FIELD_NAME_RE,
-                "Use letters, digits and underscores, starting with a letter (e.g. tariff_plan).",
-            )
-        ],
-    )
     label = models.CharField(max_length=200, blank=True, validators=[validate_text])
     type = models.CharField(max_length=10, choices=FieldType.choices)
     options = models.JSONField(default=list, blank=True, help_text="Enum options.")
@@ -275,13 +263,7 @@ class CustomField(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["database", "position", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["database", "name"], name="unique_field_per_database")
-        ]
-
-    def __str__(self):
-        return f"{self.database}: {self.name} ({self.get_type_display()})"
+        abstract = True
 
     def clean(self):
         try:
@@ -300,6 +282,32 @@ class CustomField(models.Model):
 
     def display_label(self):
         return self.label or self.name
+
+
+class CustomField(TypedField):
+    """A custom profile field of a database: a name, one of 8 types, enum options."""
+
+    database = models.ForeignKey(
+        ProfileDatabase, on_delete=models.CASCADE, related_name="custom_fields"
+    )
+    name = models.CharField(
+        max_length=63,
+        validators=[
+            RegexValidator(
+                FIELD_NAME_RE,
+                "Use letters, digits and underscores, starting with a letter (e.g. tariff_plan).",
+            )
+        ],
+    )
+
+    class Meta:
+        ordering = ["database", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["database", "name"], name="unique_field_per_database")
+        ]
+
+    def __str__(self):
+        return f"{self.database}: {self.name} ({self.get_type_display()})"
 
     def holders(self, values=None):
         """Return the profiles of this field's database holding a value for it (or one of them)."""

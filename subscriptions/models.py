@@ -22,10 +22,11 @@ from django.db import models
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 
-from profiles.fieldtypes import FieldType, check_text, clean_value, is_empty, parse_options
+from profiles.fieldtypes import check_text, is_empty
 from profiles.models import (
     FIELD_NAME_RE,
     Status,
+    TypedField,
     language_validator,
     normalize_phone,
     validate_text,
@@ -270,7 +271,7 @@ class Category(models.Model):
         return f"{self.resource}: {self.name}"
 
 
-class SubscriptionField(models.Model):
+class SubscriptionField(TypedField):
     """A custom subscription field of a resource, typed like a custom profile field."""
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="fields")
@@ -283,11 +284,6 @@ class SubscriptionField(models.Model):
             )
         ],
     )
-    label = models.CharField(max_length=200, blank=True, validators=[validate_text])
-    type = models.CharField(max_length=10, choices=FieldType.choices)
-    options = models.JSONField(default=list, blank=True, help_text="Enum options.")
-    required = models.BooleanField(default=False)
-    position = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["resource", "position", "name"]
@@ -297,24 +293,6 @@ class SubscriptionField(models.Model):
 
     def __str__(self):
         return f"{self.resource}: {self.name} ({self.get_type_display()})"
-
-    def clean(self):
-        try:
-            self.options = parse_options(self.options) if self.type == FieldType.ENUM else []
-        except ValidationError as error:
-            raise ValidationError({"options": error.messages}) from None
-        if self.type == FieldType.ENUM and not self.options:
-            raise ValidationError({"options": "An enum field needs at least one option."})
-
-    def clean_value(self, value):
-        """Return the value normalised for this field's type; errors name the field."""
-        try:
-            return clean_value(self.type, value, self.options)
-        except ValidationError as error:
-            raise ValidationError(f"{self.name}: {error.messages[0]}", code=error.code) from None
-
-    def display_label(self):
-        return self.label or self.name
 
 
 # -- Subscriptions -----------------------------------------------------------------------
