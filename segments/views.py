@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from profiles.access import get_profile_for_user
@@ -41,6 +41,7 @@ def _answer(request, profile, form=None, message=""):
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def profile_interactions(request, profile_id):
     """The Interactions section: the profile's static segments, trigger mailings, scenarios."""

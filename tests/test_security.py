@@ -48,7 +48,15 @@ def test_it_keeps_personal_data_out_of_caches(client, bob, url):
     assert "no-store" in response["Cache-Control"]
 
 
-def test_it_serves_the_api_docs_without_inline_scripts(client):
+def test_it_serves_the_api_docs_without_inline_scripts(client, charlie):
+    client.force_login(charlie)
     response = client.get("/api/v1/docs/")
     assert response.status_code == 200
     assert b"<script>" not in response.content
+
+
+@pytest.mark.parametrize("url", ["/api/v1/docs/", "/api/v1/schema/"])
+def test_the_api_schema_and_docs_need_a_login(client, url):
+    response = client.get(url)
+    assert response.status_code in {302, 401}
+    assert b"openapi" not in response.content

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from ..access import get_profile_for_user
@@ -43,6 +43,7 @@ def profile_status(request, profile_id):
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def profile_data(request, profile_id):
     """The Data section: custom data, pixel goals; promo codes, forms and relations when any."""
@@ -60,6 +61,7 @@ def profile_data(request, profile_id):
 
 
 @login_required
+@require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def profile_loyalty(request, profile_id):
     """The Loyalty programs section."""

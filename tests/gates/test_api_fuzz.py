@@ -45,7 +45,12 @@ def api_schema(db, alice, database, settings):
     # the test's database connection (it holds the test transaction).
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+    token, _ = Token.objects.get_or_create(user=alice)
+    yield schemathesis.openapi.from_wsgi(
+        "/api/v1/schema/?format=json",
+        application,
+        headers={"Authorization": f"Token {token.key}"},
+    )
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
