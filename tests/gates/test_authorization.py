@@ -13,35 +13,20 @@ does not change what the next role sees.
 
 import fnmatch
 import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib import admin
-from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
-from history.models import Event
-from profiles.models import CustomField, Profile, ProfileDatabase
-from segments.models import Segment, SegmentMembership
-from subscriptions.models import Category, Resource, Subscription, SuppressedAddress
-from tests.conftest import MARKETER_PERMISSIONS
-from tests.factories import (
-    CustomFieldFactory,
-    EventFactory,
-    ProfileDatabaseFactory,
-    ProfileFactory,
-    UserFactory,
-)
-from tests.subscriptions.factories import (
-    CategoryFactory,
-    ResourceFactory,
-    SubscriptionFactory,
-    SubscriptionFieldFactory,
+from tests.gates.world import (
+    PATTERNS,
+    UNNAMED,
+    addresses_a_database_object,
+    parameters_of,
+    url_kwargs,
 )
 
 TABLE = Path(__file__).with_name("authorization_matrix.txt")
@@ -50,61 +35,9 @@ DENIED = {"login", "403", "404", "405", "406"}
 # Answers that mean the request got past authorization into the view's own logic.
 GOT_THROUGH = {400, 409, 410, 415}
 LOGIN_PATHS = {reverse("login"), reverse("admin:login")}
-PAGE_METHODS = ["GET", "HX-GET", "POST"]
-API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-# The admin checks is_staff (and then the model permission) in AdminSite.admin_view before
-# it dispatches any method, so GET stands for every method of an admin page.
-ADMIN_METHODS = ["GET"]
 # URL parameters that hold integers: identifiers of configuration objects (segments), not
 # of personal data. A new integer parameter must be added here deliberately.
 INTEGER_PARAMETERS = {"segment_id", "content_type_id"}
-
-
-# -- The URL patterns -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pattern:
-    name: str  # namespaced URL name, e.g. "profiles:detail"
-    route: str  # the full route, for messages
-    callback: object
-
-    @property
-    def kind(self):
-        if self.name.startswith("admin:"):
-            return "admin"
-        return "api" if self.name.startswith("api:") else "page"
-
-    @property
-    def methods(self):
-        return {"admin": ADMIN_METHODS, "api": API_METHODS, "page": PAGE_METHODS}[self.kind]
-
-    @property
-    def parameters(self):
-        return sorted(_parameters(self.route))
-
-
-def _parameters(route):
-    names = re.findall(r"<(?:\w+:)?(\w+)>", route) + re.findall(r"\(\?P<(\w+)>", route)
-    return set(names)
-
-
-def walk(patterns, prefix="", namespace=None):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            inner = ":".join(filter(None, [namespace, entry.namespace])) or None
-            yield from walk(entry.url_patterns, prefix + str(entry.pattern), inner)
-        elif entry.name:
-            name = f"{namespace}:{entry.name}" if namespace else entry.name
-            yield Pattern(name, prefix + str(entry.pattern), entry.callback)
-
-
-PATTERNS = sorted(set(walk(get_resolver().url_patterns)), key=lambda p: p.name)
-UNNAMED = [
-    str(entry.pattern)
-    for entry in get_resolver().url_patterns
-    if isinstance(entry, URLPattern) and not entry.name
-]
 
 
 # -- The table --------------------------------------------------------------------------
@@ -137,152 +70,6 @@ def expected_row(pattern, method):
 def format_row(name, method, outcomes):
     cells = [f"{name:<44}", f"{method:<7}"] + [f"{outcomes[r]:<12}" for r in ROLES]
     return " ".join(cells).rstrip()
-
-
-# -- The world: one of everything in bob's database, and again in another one ----------
-
-
-@dataclass
-class World:
-    users: dict
-    own: dict  # model → an object bob may see
-    outsider: dict  # model → the same kind of object in a database bob is not a member of
-    confirmation_token: str
-
-
-def build_world():
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from django.contrib.auth.models import Group
-    from django.utils.timezone import now
-    from rest_framework.authtoken.models import Token
-
-    alice = UserFactory(username="alice", is_staff=True, is_superuser=True)
-    bob = UserFactory(username="bob")
-    bob.user_permissions.add(*Permission.objects.filter(codename__in=MARKETER_PERMISSIONS))
-    charlie = UserFactory(username="charlie")
-    Token.objects.create(user=charlie)
-    Group.objects.create(name="Marketers")
-
-    resource = ResourceFactory(name="Website")
-    CategoryFactory(resource=resource, name="News")
-    own, outsider = {}, {}
-    for bucket, name in [(own, "Customers"), (outsider, "Partners")]:
-        database = ProfileDatabaseFactory(name=name)
-        profile = ProfileFactory(database=database, phones=["+14155550100"])
-        subscription = SubscriptionFactory(profile=profile, resource=resource, status="unconfirmed")
-        segment = Segment.objects.create(name=f"{name} VIP", database=database)
-        SegmentMembership.objects.create(segment=segment, profile=profile)
-        bucket.update(
-            {
-                ProfileDatabase: database,
-                CustomField: CustomFieldFactory(database=database),
-                Profile: profile,
-                Subscription: subscription,
-                Segment: segment,
-                Event: EventFactory(profile=profile),
-            }
-        )
-    own[ProfileDatabase].members.add(bob)
-    # One of each remaining model the admin shows, so its change pages are checked too.
-    SubscriptionFieldFactory(resource=resource)
-    SuppressedAddress.objects.create(
-        address="gone@example.com", reason="hard_bounced", profile_id=own[Profile].profile_id
-    )
-    seen = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "bob"}
-    seen |= {"http_accept": "*/*", "path_info": "/accounts/login/", "attempt_time": now()}
-    AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
-    AccessFailureLog.objects.create(**seen)
-    AccessLog.objects.create(**seen)
-    own[Resource] = resource
-    own[Category] = resource.categories.first()
-    return World(
-        users={"alice": alice, "bob": bob, "charlie": charlie},
-        own=own,
-        outsider=outsider,
-        confirmation_token=own[Subscription].confirmation_token(),
-    )
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
-    """Built once per module inside a transaction that is rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield build_world()
-        transaction.set_rollback(True)
-
-
-def model_of(pattern):
-    """The model a pattern's object parameter addresses, and the attribute that holds it."""
-    view_class = getattr(pattern.callback, "cls", None)
-    if view_class is not None:  # a DRF view
-        queryset = getattr(view_class, "queryset", None)
-        if queryset is not None:
-            model = queryset.model
-        else:
-            serializer = getattr(view_class, "serializer_class", None)
-            model = serializer.Meta.model if hasattr(serializer, "Meta") else None
-        return model, getattr(view_class, "lookup_field", "pk")
-    if pattern.kind == "admin":
-        for model in admin.site._registry:
-            prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
-            if pattern.name.startswith(prefix):
-                return model, "pk"
-    return None, None
-
-
-def any_object(model, world, objects):
-    if model in objects:
-        return objects[model]
-    return model._default_manager.order_by("pk").first()
-
-
-def url_kwargs(pattern, world, objects):
-    """Fill every URL parameter with an object of ``objects`` (bob's or the outsider's)."""
-    model, lookup = model_of(pattern)
-    kwargs = {}
-    for parameter in pattern.parameters:
-        if parameter == "profile_id":
-            value = objects[Profile].profile_id
-        elif parameter == "subscription_id" or (parameter == "id" and model is Subscription):
-            value = objects[Subscription].public_id
-        elif parameter == "segment_id":
-            value = objects[Segment].pk
-        elif parameter == "fmt":
-            value = "csv"
-        elif parameter == "token":
-            value = world.confirmation_token
-        elif parameter == "uidb64":
-            value = "MQ"
-        elif parameter == "app_label":
-            value = "profiles"
-        elif parameter == "content_type_id":
-            from django.contrib.contenttypes.models import ContentType
-
-            value = ContentType.objects.get_for_model(Profile).pk
-        elif parameter == "object_id" and pattern.name == "admin:view_on_site":
-            value = objects[Profile].pk
-        elif parameter in {"pk", "object_id", "id"} and model is not None:
-            instance = any_object(model, world, objects)
-            if instance is None:
-                pytest.fail(f"{pattern.name}: the world holds no {model.__name__}; add one")
-            value = getattr(instance, lookup)
-        else:
-            pytest.fail(
-                f"{pattern.name} ({pattern.route}): the matrix does not know how to fill the "
-                f"URL parameter {parameter!r}; teach url_kwargs()"
-            )
-        kwargs[parameter] = value
-    return kwargs
-
-
-def addresses_a_database_object(pattern):
-    """Whether the pattern names an object that belongs to a profile database."""
-    model, _ = model_of(pattern)
-    if pattern.kind == "admin":
-        return False  # bob is not staff: the admin refuses him before any object lookup
-    return bool({"profile_id", "subscription_id", "segment_id"} & set(pattern.parameters)) or (
-        model in {ProfileDatabase, CustomField, Subscription} and len(pattern.parameters) > 0
-    )
 
 
 # -- Requests ---------------------------------------------------------------------------
@@ -399,7 +186,7 @@ def test_urls_carry_no_sequential_identifiers_of_personal_data():
     integers = {
         parameter
         for pattern in PATTERNS
-        for parameter in _parameters(pattern.route)
+        for parameter in parameters_of(pattern.route)
         if f"<int:{parameter}>" in pattern.route or f"<path:{parameter}>" in pattern.route
     } - {"object_id"}  # the admin's object_id: staff only, and built by Django
     assert integers <= INTEGER_PARAMETERS, (
