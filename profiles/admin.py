@@ -19,7 +19,7 @@ from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce
 from django.forms.fields import InvalidJSONInput
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.text import capfirst
 
 from . import services
@@ -271,7 +271,8 @@ class ProfileAdminForm(forms.ModelForm):
                 + ")"
                 for f in database.custom_fields.all()
             ]
-            self.fields["custom_values"].help_text = (
+            # The admin renders help texts as HTML: escape the names and options people typed.
+            self.fields["custom_values"].help_text = escape(
                 "A JSON object: custom field name → value. Fields of “"
                 + database.name
                 + "”: "

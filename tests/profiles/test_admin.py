@@ -373,6 +373,17 @@ def test_a_profile_stays_in_its_database_and_keeps_its_identifiers(client, alice
     assert profile.first_name == "New"
 
 
+def test_the_custom_values_help_shows_typed_names_and_options_as_text(client, alice):
+    database = ProfileDatabaseFactory(name="<b>Shop</b>")
+    CustomFieldFactory(database=database, name="tier", type="enum", options=["<i>gold</i>"])
+    profile = ProfileFactory(database=database)
+    client.force_login(alice)
+    html = client.get(reverse("admin:profiles_profile_change", args=[profile.pk])).content.decode()
+    assert "<b>Shop</b>" not in html
+    assert "<i>gold</i>" not in html
+    assert "Fields of “&lt;b&gt;Shop&lt;/b&gt;”: tier (Enum: &lt;i&gt;gold&lt;/i&gt;)." in html
+
+
 def test_deleting_a_profile_needs_the_delete_permission(client, database):
     staff = UserFactory(username="dora", is_staff=True)
     staff.user_permissions.add(
