@@ -6,7 +6,7 @@ Old values are read from the database in ``pre_save`` (one query per audited sav
 """
 
 from django.apps import apps
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 from .context import current_actor
 from .models import AuditEntry
@@ -17,6 +17,10 @@ AUDITED = {
     "profiles.Profile": ("profile_id", {"updated_at", "md5", "xxh"}),
     "subscriptions.Subscription": ("public_id", {"updated_at"}),
 }
+# Many-to-many fields logged as a list of names: model label -> field names.
+AUDITED_M2M = {"subscriptions.Subscription": ["categories"]}
+# A soft delete (this field set) is logged as a delete.
+SOFT_DELETE_FIELD = "deleted_at"
 
 
 def _snapshot(instance, skip):
@@ -47,13 +51,13 @@ def _profile_id_of(instance):
     return getattr(profile, "profile_id", "") or ""
 
 
-def _write(instance, action, changes):
+def _entry(instance, action, changes):
     id_attr, _ = AUDITED[instance._meta.label]
     actor = current_actor()
     user = getattr(actor.user, "user", actor.user)  # a request, or a user
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
-    AuditEntry.objects.create(
+    return AuditEntry(
         actor=user,
         actor_name=user.get_username() if user else "",
         channel=actor.channel,
@@ -63,6 +67,22 @@ def _write(instance, action, changes):
         profile_id=_profile_id_of(instance),
         changes=changes,
     )
+
+
+def _write(instance, action, changes):
+    entry = _entry(instance, action, changes)
+    entry.save()
+    return entry
+
+
+def log_updates(changes_by_instance):
+    """Log changes made without saving each object (bulk updates): {instance: changes}."""
+    entries = [
+        _entry(instance, AuditEntry.Action.UPDATE, changes)
+        for instance, changes in changes_by_instance.items()
+        if changes
+    ]
+    AuditEntry.objects.bulk_create(entries, batch_size=500)
 
 
 def before_save(sender, instance, **kwargs):
@@ -85,8 +105,51 @@ def after_save(sender, instance, created, **kwargs):
     changes |= {key: [_json(value), None] for key, value in old.items() if key not in new}
     if created:
         changes = {key: pair for key, pair in changes.items() if pair[1] not in (None, "", [], {})}
+    action = AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE
+    soft_delete = changes.get(SOFT_DELETE_FIELD)
+    if soft_delete and soft_delete[0] is None and soft_delete[1] is not None:
+        action = AuditEntry.Action.DELETE
     if changes or created:
-        _write(instance, AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE, changes)
+        _write(instance, action, changes)
+
+
+def _names(instance, field_name):
+    return sorted(str(related) for related in getattr(instance, field_name).all())
+
+
+def m2m_changing(sender, instance, action, reverse, **kwargs):
+    """Log a many-to-many change as one update: the names before and after.
+
+    ``set()`` removes then adds; both halves update the one entry kept on the instance.
+    """
+    if reverse or type(instance)._meta.label not in AUDITED_M2M:
+        return
+    field_name = _m2m_field_name(type(instance), sender)
+    if field_name is None:
+        return
+    if action.startswith("pre_"):
+        pending = getattr(instance, "_audit_m2m", {})
+        if field_name not in pending:
+            pending[field_name] = (_names(instance, field_name), None)
+            instance._audit_m2m = pending
+        return
+    before, entry = instance._audit_m2m[field_name]
+    after = _names(instance, field_name)
+    changes = {field_name: [before, after]}
+    if entry is None:
+        if before != after:
+            entry = _write(instance, AuditEntry.Action.UPDATE, changes)
+            instance._audit_m2m[field_name] = (before, entry)
+    else:
+        entry.changes = changes
+        entry.save(update_fields=["changes"])
+
+
+def _m2m_field_name(model, through):
+    for name in AUDITED_M2M[model._meta.label]:
+        if model._meta.get_field(name).remote_field.through is through:
+            return name
+    return None
 
 
 def after_delete(sender, instance, **kwargs):
@@ -114,3 +177,6 @@ def connect():
         pre_save.connect(before_save, sender=model, dispatch_uid=f"{uid}-pre")
         post_save.connect(after_save, sender=model, dispatch_uid=f"{uid}-post")
         post_delete.connect(after_delete, sender=model, dispatch_uid=f"{uid}-del")
+        for name in AUDITED_M2M.get(label, []):
+            through = model._meta.get_field(name).remote_field.through
+            m2m_changed.connect(m2m_changing, sender=through, dispatch_uid=f"{uid}-{name}")

@@ -346,15 +346,21 @@ class CustomField(TypedField):
     @transaction.atomic
     def delete(self, *args, **kwargs):
         """Delete the field with its values, so a later field of that name starts empty."""
+        from audit.signals import log_updates
+
         # Whole rows: Profile.__init__ reads status and phones, so deferring them would recurse.
         holders = Profile.objects.filter(
             database_id=self.database_id, custom_values__has_key=self.name
         )
+
+        key = f"fields.{self.name}"
         last_id = 0
         while batch := list(holders.filter(id__gt=last_id).order_by("id")[:1000]):
+            changes = {}
             for profile in batch:
-                profile.custom_values.pop(self.name, None)
+                changes[profile] = {key: [profile.custom_values.pop(self.name, None), None]}
             Profile.objects.bulk_update(batch, ["custom_values"])
+            log_updates(changes)
             last_id = batch[-1].id
         return super().delete(*args, **kwargs)
 
