@@ -62,3 +62,28 @@ def test_it_keeps_the_trail_of_a_deleted_profile_without_personal_values():
     assert entries[1].changes == {"first_name": [ERASED, ERASED]}
     assert all(e.erased for e in entries[:2])
     assert "Ann" not in str([e.changes for e in entries])
+
+
+def test_an_imported_profile_is_logged_through_the_import(client, alice, database):
+    client.force_login(alice)
+    response = client.post(
+        "/api/v1/profiles/import/",
+        {"database": database.pk, "match": "email", "profiles": [{"email": "new@example.com"}]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+
+    entry = AuditEntry.objects.get(object_type="profiles.Profile")
+    assert (entry.action, entry.channel, entry.actor) == ("create", "import", alice)
+
+
+def test_deleting_a_custom_field_logs_the_values_it_removes(database):
+    field = CustomFieldFactory(database=database, name="tariff", type="line")
+    holder = ProfileFactory(database=database, custom_values={"tariff": "pro"})
+    ProfileFactory(database=database)  # holds no value: nothing to log
+
+    field.delete()
+
+    entry = AuditEntry.objects.filter(object_type="profiles.Profile", action="update").get()
+    assert entry.object_id == holder.profile_id
+    assert entry.changes == {"fields.tariff": ["pro", None]}

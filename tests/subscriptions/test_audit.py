@@ -1,35 +1,14 @@
-"""The audit log of subscriptions and custom values, through every way in."""
+"""The audit log of subscriptions, through every way in (see tests/audit for profiles)."""
 
 import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
 from subscriptions import services
-from tests.factories import CustomFieldFactory, ProfileFactory
-from tests.subscriptions.factories import CategoryFactory, ResourceFactory, channel
+from tests.subscriptions.factories import channel
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def profile(database):
-    return ProfileFactory(database=database, email="ann@example.com")
-
-
-@pytest.fixture
-def resource(db):
-    return ResourceFactory(name="Website")
-
-
-@pytest.fixture
-def news(resource):
-    return CategoryFactory(resource=resource, name="News")
-
-
-@pytest.fixture
-def offers(resource):
-    return CategoryFactory(resource=resource, name="Offers")
 
 
 def subscribe(profile, resource, contact, **kwargs):
@@ -154,28 +133,3 @@ def test_an_admin_change_is_logged_through_the_admin(client, alice, profile, res
     entry = entries(subscription)[-1]
     assert (entry.action, entry.channel, entry.actor) == ("update", "admin", alice)
     assert entry.changes["status"] == ["subscribed", "unsubscribed"]
-
-
-def test_an_imported_profile_is_logged_through_the_import(client, alice, database):
-    client.force_login(alice)
-    response = client.post(
-        "/api/v1/profiles/import/",
-        {"database": database.pk, "match": "email", "profiles": [{"email": "new@example.com"}]},
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.json()
-
-    entry = AuditEntry.objects.get(object_type="profiles.Profile")
-    assert (entry.action, entry.channel, entry.actor) == ("create", "import", alice)
-
-
-def test_deleting_a_custom_field_logs_the_values_it_removes(database):
-    field = CustomFieldFactory(database=database, name="tariff", type="line")
-    holder = ProfileFactory(database=database, custom_values={"tariff": "pro"})
-    ProfileFactory(database=database)  # holds no value: nothing to log
-
-    field.delete()
-
-    entry = AuditEntry.objects.filter(object_type="profiles.Profile", action="update").get()
-    assert entry.object_id == holder.profile_id
-    assert entry.changes == {"fields.tariff": ["pro", None]}
