@@ -3,7 +3,8 @@
 // The browser's time zone goes to the server in the "tz" cookie, so later pages and
 // fragments are rendered in it; times already rendered in another zone (the first
 // visit) are rewritten here. Without this script times show in the server's zone,
-// which the page names. Loaded by the History section; safe to load twice.
+// which the page names. Loaded by every page (the History section may arrive by htmx,
+// which runs no scripts); safe to load twice.
 (function () {
   "use strict";
   if (window.profilesHistory) {

@@ -2,9 +2,11 @@
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.factories import ProfileFactory
 from tests.history.factories import make_event
@@ -104,4 +106,26 @@ def test_times_show_in_the_browsers_time_zone(browser, live_server, bob, databas
     time = page.locator("tr.history-event time")
     assert time.get_attribute("data-zone") == "Asia/Tokyo"
     assert time.inner_text() == "2026-01-15 21:00:00"
+    context.close()
+
+
+def test_times_show_in_the_browsers_zone_when_the_tab_arrives_by_htmx(
+    browser, live_server, bob, database
+):
+    profile = ProfileFactory(database=database)
+    when = timezone.now() - timedelta(hours=1)
+    make_event(profile, "open", when=when)
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "bob")
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/profiles/")
+
+    page.goto(f"{live_server.url}/profiles/{profile.profile_id}/subscriptions/")
+    page.click("#section-tabs a[href$='/history/']")
+
+    tokyo = when.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M:%S")
+    expect(page.locator("tr.history-event time")).to_have_text(tokyo)
     context.close()
