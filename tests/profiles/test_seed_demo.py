@@ -16,7 +16,7 @@ from profiles.fieldtypes import FieldType
 from profiles.management.commands.seed_demo import Generator, demo_password
 from profiles.models import CustomField, Profile, ProfileDatabase, country_from_ip
 from segments.models import Segment, SegmentMembership
-from subscriptions.models import SuppressedAddress
+from subscriptions.models import Subscription, SuppressedAddress
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +123,27 @@ def test_segments_hold_members_of_their_own_database_with_entry_events(seeded):
         assert {"segment": membership.segment_id, "name": membership.segment.name} in [
             entry.data for entry in entries
         ]
+
+
+def test_profiles_have_valid_subscriptions_with_categories_of_their_resource(seeded):
+    subscriptions = list(
+        Subscription.objects.select_related(
+            "profile__database", "resource", "channel"
+        ).prefetch_related("categories")
+    )
+    assert {s.profile.database.name for s in subscriptions} == {
+        "Online store",
+        "Newsletter",
+        "Mobile app",
+    }
+    assert {s.channel.slug for s in subscriptions} >= {"email", "sms", "push"}
+    for subscription in subscriptions:
+        subscription.full_clean()
+        assert subscription.categories.all(), "a subscription is subscribed to some category"
+        assert {c.resource_id for c in subscription.categories.all()} == {subscription.resource_id}
+        if subscription.channel.slug == "email":
+            assert subscription.contact == subscription.profile.email
+            assert subscription.status == subscription.profile.status
 
 
 def test_it_creates_the_demo_logins_and_prints_them(client, seeded):

@@ -46,6 +46,7 @@ from profiles.models import (
     normalize_phone,
 )
 from segments.models import Segment, SegmentMembership
+from subscriptions.models import Category, Channel, Resource, Subscription
 
 DAYS = 30
 IMPORT_TYPES = {event_type: source for source, event_type in IMPORT_SOURCES.items()}
@@ -152,6 +153,12 @@ class DatabaseSpec:
     promos: bool = False
 
 
+# The categories of each database's resource (a subscription is subscribed to some).
+RESOURCE_CATEGORIES = {
+    "Online store newsletter": ("Sales", "New arrivals", "Recommendations"),
+    "Editorial newsletter": ("Tech", "Travel", "Food", "Finance"),
+    "Mobile app": ("Reminders", "New features"),
+}
 STORE_CATEGORIES = ("Electronics", "Books", "Home & garden", "Clothing", "Sports", "Beauty")
 STORE_INTERESTS = ("sale hunter", "gadgets", "eco", "gifts", "premium", "kids", "outdoor")
 TOPICS = ("tech", "travel", "food", "finance", "culture", "sports")
@@ -459,6 +466,7 @@ class DatabaseSeeder:
             [profile for _, profile in people], ["created_at"], batch_size=500
         )
         self.ensure_segments(database, people)
+        self.ensure_subscriptions(people)
         return database, len(people), self.events
 
     def ensure_fields(self, database):
@@ -674,6 +682,66 @@ class DatabaseSeeder:
         if goal == "purchase":
             data["value"] = round(self.rng.uniform(15, 300), 2)
         add("pixel", at, **data)
+
+    # -- Subscriptions -------------------------------------------------------------------
+
+    def ensure_subscriptions(self, people):
+        """Subscribe people to the database's resource in the channels its mailings use.
+
+        The email subscription carries the profile's global status; SMS (for some with a
+        phone) and push (app users) are mostly subscribed. Written in bulk: the demo is
+        loaded, not made by anyone, so it has no audit entries.
+        """
+        rng = self.rng
+        used = {mailing.channel for mailing in self.spec.mailings} | {"email", "sms"}
+        channels = {channel.slug: channel for channel in Channel.objects.filter(slug__in=used)}
+        resource, created = Resource.objects.get_or_create(name=self.spec.resource)
+        if created:
+            resource.channels.set(channels.values())
+        categories = [
+            Category.objects.get_or_create(resource=resource, name=name)[0]
+            for name in RESOURCE_CATEGORIES.get(self.spec.resource, ())
+        ]
+        subscriptions, chosen = [], []
+        for person, profile in people:
+            for slug, contact, status in self.contacts(person, profile):
+                if slug not in channels:
+                    continue
+                subscriptions.append(
+                    Subscription(
+                        profile=profile,
+                        resource=resource,
+                        channel=channels[slug],
+                        contact=contact,
+                        status=status,
+                        reg_date=profile.reg_date,
+                        reg_ip=profile.reg_ip,
+                        reg_source=profile.reg_source,
+                    )
+                )
+                picked = [c for c in categories if rng.random() < 0.7] or categories[:1]
+                chosen.append(picked)
+        Subscription.objects.bulk_create(subscriptions, batch_size=500)
+        Through = Subscription.categories.through
+        Through.objects.bulk_create(
+            (
+                Through(subscription_id=subscription.pk, category_id=category.pk)
+                for subscription, picked in zip(subscriptions, chosen, strict=True)
+                for category in picked
+            ),
+            batch_size=1000,
+        )
+
+    def contacts(self, person, profile):
+        """Yield (channel slug, contact, status) of the subscriptions a person has."""
+        rng = self.rng
+        if not profile.has_fallback_email():
+            yield "email", profile.email, person.status
+        if profile.phones and rng.random() < 0.5:
+            status = Status.SUBSCRIBED if rng.random() < 0.85 else Status.UNSUBSCRIBED
+            yield "sms", profile.phones[0], status
+        if self.spec.name == "Mobile app":
+            yield "push", f"{rng.getrandbits(128):032x}", Status.SUBSCRIBED
 
     # -- Segments ------------------------------------------------------------------------
 
