@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.text import slugify
 
@@ -368,6 +369,10 @@ class CustomField(TypedField):
 # -- Profiles ----------------------------------------------------------------------------
 
 
+# A phone shared by more profiles than this is no way to find one: the search stops there.
+SEARCH_PHONE_OWNERS = 1000
+
+
 class ProfileQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Return the profiles of the databases this user may see."""
@@ -376,18 +381,26 @@ class ProfileQuerySet(models.QuerySet):
         return self.filter(database__in=ProfileDatabase.objects.visible_to(user))
 
     def search(self, text):
-        """Match an email, a phone, a name or a profile_id."""
+        """Match the start of an email, a phone, a first and/or last name, or a profile_id.
+
+        Each alternative has an index (see Profile.Meta.indexes), so PostgreSQL combines
+        index scans (BitmapOr) instead of reading every profile: emails are stored in lower
+        case and matched by prefix; names case-insensitively as a whole; phones through
+        their index table, looked up first so the profile query needs no join.
+        """
         text = (text or "").strip()
         if not text:
             return self
-        query = Q(email__istartswith=text) | Q(profile_id=text.lower())
+        query = Q(email__startswith=text.lower()) | Q(profile_id=text.lower())
         with contextlib.suppress(ValidationError):
-            query |= Q(phone_index__number=normalize_phone(text))
+            number = normalize_phone(text)
+            owners = ProfilePhone.objects.filter(number=number).values_list("profile_id")
+            query |= Q(pk__in=[owner for (owner,) in owners[:SEARCH_PHONE_OWNERS]])
         words = text.split()
         if len(words) == 2:
-            query |= Q(first_name__iexact=words[0], last_name__iexact=words[1])
+            query |= Q(last_name__iexact=words[1], first_name__iexact=words[0])
         query |= Q(first_name__iexact=text) | Q(last_name__iexact=text)
-        return self.filter(query).distinct()
+        return self.filter(query)
 
 
 def new_profile_id():
@@ -480,7 +493,14 @@ class Profile(models.Model):
         ]
         indexes = [
             models.Index(fields=["database", "status"]),
-            models.Index(fields=["last_name", "first_name"]),
+            # Search (ProfileQuerySet.search): names whole and case-insensitive, emails by
+            # prefix (varchar_pattern_ops lets PostgreSQL use it for LIKE 'prefix%' under
+            # any collation; other databases take a plain index).
+            models.Index(Upper("last_name"), Upper("first_name"), name="profile_name_search"),
+            models.Index(Upper("first_name"), name="profile_first_name_search"),
+            models.Index(
+                fields=["email"], name="profile_email_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         permissions = [("export_profile", "Can export a profile's personal data")]
 
