@@ -141,6 +141,7 @@ def test_profiles_have_valid_subscriptions_with_categories_of_their_resource(see
         subscription.full_clean()
         assert subscription.categories.all(), "a subscription is subscribed to some category"
         assert {c.resource_id for c in subscription.categories.all()} == {subscription.resource_id}
+        assert subscription.created_at == subscription.profile.created_at
         if subscription.channel.slug == "email":
             assert subscription.contact == subscription.profile.email
             assert subscription.status == subscription.profile.status

@@ -722,6 +722,9 @@ class DatabaseSeeder:
                 picked = [c for c in categories if rng.random() < 0.7] or categories[:1]
                 chosen.append(picked)
         Subscription.objects.bulk_create(subscriptions, batch_size=500)
+        for subscription in subscriptions:  # created when the person signed up
+            subscription.created_at = subscription.profile.created_at
+        Subscription.objects.bulk_update(subscriptions, ["created_at"], batch_size=500)
         Through = Subscription.categories.through
         Through.objects.bulk_create(
             (
