@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from profiles.access import get_profile_for_user
+from profiles.fieldtypes import whole_number
 
 from .models import AuditEntry
 
@@ -15,9 +16,9 @@ def profile_changes(request, profile_id):
     """The profile's change log: who changed which field, when, through what."""
     profile = get_profile_for_user(request, profile_id)
     entries = AuditEntry.objects.filter(profile_id=profile.profile_id).select_related("actor")
-    before = request.GET.get("before", "")
-    if before.isdigit() and len(before) < 19:
-        entries = entries.filter(id__lt=int(before))
+    before = whole_number(request.GET.get("before", ""))
+    if before is not None:
+        entries = entries.filter(id__lt=before)
     page = list(entries.order_by("-id")[: PAGE_SIZE + 1])
     ctx = {
         "profile": profile,

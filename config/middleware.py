@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 
@@ -15,3 +16,16 @@ class NoStoreMiddleware:
         add_never_cache_headers(response)
         patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+class NulInPathMiddleware:
+    """Answer 404 to a path holding a NUL character: no URL here has one, and a NUL that
+    reached a lookup (a profile_id, a subscription id) would make PostgreSQL fail (a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            raise Http404("No URL contains a NUL character.")
+        return self.get_response(request)

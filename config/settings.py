@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.NoStoreMiddleware",
+    "config.middleware.NulInPathMiddleware",
     "audit.context.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -152,11 +153,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "profiles.api_errors.exception_handler",
-    # JSON nested too deeply is a 400 (the stock parser lets RecursionError through as a 500).
+    # JSON nested too deeply is a 400 (the stock parser lets RecursionError through as a 500);
+    # text with a NUL or a lone surrogate, or a number beyond 64 bits, is a 400 naming it.
     "DEFAULT_PARSER_CLASSES": [
         "profiles.api_errors.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "profiles.api_errors.FormParser",
+        "profiles.api_errors.MultiPartParser",
     ],
     # A load guard, not a security boundary: counted per process in the local cache.
     "DEFAULT_THROTTLE_CLASSES": [

@@ -12,6 +12,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from profiles.fieldtypes import whole_number
+
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
@@ -70,6 +72,7 @@ def page_size(value, default=PAGE_SIZE):
     """Return the requested page size or raise ValidationError naming ``page_size``."""
     if value in (None, ""):
         return default
-    if not str(value).isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+    size = whole_number(str(value), MAX_PAGE_SIZE)
+    if size is None:
         raise ValidationError({"page_size": f"Enter a whole number from 1 to {MAX_PAGE_SIZE}."})
-    return int(value)
+    return size

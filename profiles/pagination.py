@@ -6,8 +6,10 @@ answer is ``{next, previous, results}``. Small lists (databases, custom fields) 
 numbers with a count.
 """
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+from .fieldtypes import whole_number
 
 
 class StrictPageSizeMixin:
@@ -17,11 +19,12 @@ class StrictPageSizeMixin:
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
-        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+        size = whole_number(value, self.max_page_size)
+        if size is None:
             raise ValidationError(
                 {"page_size": [f"Enter a whole number from 1 to {self.max_page_size}."]}
             )
-        return int(value)
+        return size
 
 
 class PagePagination(StrictPageSizeMixin, PageNumberPagination):
@@ -33,7 +36,7 @@ class PagePagination(StrictPageSizeMixin, PageNumberPagination):
         values = request.query_params.getlist(self.page_query_param)
         if not values:
             return 1
-        if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+        if len(values) > 1 or whole_number(values[0]) is None:
             raise ValidationError({"page": ["Enter one whole number from 1."]})
         return values[0]
 
@@ -43,3 +46,12 @@ class ProfileCursorPagination(StrictPageSizeMixin, CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request):
+        """Refuse a cursor that is not one this API gave: a 400 naming it, like a bad page."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {"cursor": ["Use the cursor of a `next` or `previous` link."]}
+            ) from None

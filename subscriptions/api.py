@@ -94,7 +94,8 @@ class ResourceSerializer(StrictModelSerializer):
         return super().to_internal_value(data)
 
     def validate_categories(self, value):
-        names = [item["name"].strip() for item in value]
+        # On PATCH the items are partial too (DRF), so a category may come without its name.
+        names = [item.get("name", "").strip() for item in value]
         if any(not name for name in names):
             raise serializers.ValidationError("A category needs a name.")
         if len(set(names)) != len(names):
@@ -108,6 +109,8 @@ class ResourceSerializer(StrictModelSerializer):
         return value
 
     def validate_fields(self, value):
+        if any("name" not in item or "type" not in item for item in value):
+            raise serializers.ValidationError("A field needs a name and a type.")
         names = [item["name"] for item in value]
         if len(set(names)) != len(names):
             raise serializers.ValidationError("Field names must be different.")

@@ -8,7 +8,7 @@ fields they name.
 from django import forms
 from django.core.exceptions import ValidationError
 
-from profiles.fieldtypes import FieldType
+from profiles.fieldtypes import FieldType, whole_number
 from profiles.models import Status
 
 from . import services
@@ -24,6 +24,21 @@ def _apply_errors(form, error):
         field = key if key in form.fields else None
         for message in messages:
             form.add_error(field, message)
+
+
+class CategoriesField(forms.ModelMultipleChoiceField):
+    """Categories chosen by id. An id that is not a whole number of 64 bits is an invalid
+    value: Django would pass it on to an IN query, which SQLite cannot bind (a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if whole_number(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class SubscriptionForm(forms.Form):
@@ -48,7 +63,7 @@ class SubscriptionForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": 1}),
         help_text="The lower the number, the higher the priority. Empty: the resource's rule.",
     )
-    categories = forms.ModelMultipleChoiceField(
+    categories = CategoriesField(
         queryset=Category.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -88,7 +103,7 @@ class SubscriptionForm(forms.Form):
 
     def _resource_from_data(self):
         value = self.data.get(self.add_prefix("resource"))
-        if not value or not str(value).isdigit():
+        if not value or whole_number(str(value)) is None:
             return None
         return Resource.objects.filter(pk=value).first()
 

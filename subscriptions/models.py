@@ -22,7 +22,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.urls import reverse
 
-from profiles.fieldtypes import check_text, is_empty
+from profiles.fieldtypes import check_text, is_empty, whole_number
 from profiles.models import (
     FIELD_NAME_RE,
     Status,
@@ -240,10 +240,10 @@ class Resource(models.Model):
         wanted = []
         for value in ids:
             if isinstance(value, bool) or not isinstance(value, int):
-                if isinstance(value, str) and value.strip().isdigit():
-                    value = int(value.strip())
-                else:
+                number = whole_number(value.strip()) if isinstance(value, str) else None
+                if number is None:
                     raise ValidationError(f"“{value}” is not a category id.")
+                value = number
             wanted.append(value)
         found = {category.pk: category for category in self.categories.filter(pk__in=wanted)}
         missing = [str(pk) for pk in wanted if pk not in found]

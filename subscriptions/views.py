@@ -21,7 +21,7 @@ from django.views.decorators.http import (
 from django.views.decorators.vary import vary_on_headers
 
 from profiles.access import get_profile_for_user
-from profiles.fieldtypes import display_value
+from profiles.fieldtypes import display_value, whole_number
 from profiles.models import Status
 from profiles.sections import render_section
 
@@ -195,7 +195,7 @@ def add_subscription(request, profile_id):
     profile = get_profile_for_user(request, profile_id, ADD)
     if request.method == "GET":
         chosen = request.GET.get("resource", "")
-        resource = Resource.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        resource = Resource.objects.filter(pk=chosen).first() if whole_number(chosen) else None
         initial = {k: v for k, v in request.GET.items() if k not in ("resource", "channel")}
         form = SubscriptionForm(initial=initial, resource=resource, add_url=_add_url(profile))
         if request.htmx:

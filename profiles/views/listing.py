@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from ..access import require_perm
+from ..fieldtypes import INT64_MAX, whole_number
 from ..filters import ProfileFilter
 from ..forms import NEW_PROFILE_FIELDS, new_profile_form
 from ..models import Profile, ProfileDatabase, Status
@@ -17,10 +18,11 @@ PAGE_SIZE = 25
 
 
 def _page_number(request):
-    raw = request.GET.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise Http404("Page numbers start at 1.")
-    return int(raw)
+    # The row offset of the last page must fit the database's 64-bit integers.
+    page = whole_number(request.GET.get("page", "1"), maximum=INT64_MAX // PAGE_SIZE)
+    if page is None:
+        raise Http404("Page numbers are whole numbers from 1.")
+    return page
 
 
 def _page_numbers(page, has_next):
@@ -82,7 +84,7 @@ def profile_create(request):
     databases = ProfileDatabase.objects.visible_to(request.user)
     source = request.POST if request.method == "POST" else request.GET
     chosen = source.get("database", "")
-    database = databases.filter(pk=chosen).first() if chosen.isdigit() else None
+    database = databases.filter(pk=chosen).first() if whole_number(chosen) else None
     if database is None and not chosen:
         candidates = list(databases[:2])
         database = candidates[0] if len(candidates) == 1 else None

@@ -152,6 +152,25 @@ def test_a_bad_resource_is_a_400_naming_the_field(as_alice, body, field):
     assert not Resource.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"categories": [{"id": 1}]}, "categories"),
+        ({"fields": [{"label": "Plan"}]}, "fields"),
+        ({"fields": [{"name": "plan"}]}, "fields"),
+    ],
+)
+def test_a_patch_with_an_incomplete_nested_item_is_a_400(as_alice, resource, body, field):
+    CategoryFactory(resource=resource, name="News")
+
+    response = as_alice.patch(f"/api/v1/resources/{resource.pk}/", body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert list(resource.categories.values_list("name", flat=True)) == ["News"]
+    assert not resource.fields.exists()
+
+
 def test_a_field_holding_values_cannot_be_removed_or_retyped(as_alice, resource):
     SubscriptionFieldFactory(resource=resource, name="plan")
     SubscriptionFactory(resource=resource, custom_values={"plan": "gold"})
