@@ -19,8 +19,10 @@ run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
+## on one worker per core (pytest-xdist; each worker has its own test database).
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
