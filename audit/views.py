@@ -4,7 +4,9 @@ from django.views.decorators.http import require_GET
 
 from profiles.access import get_profile_for_user
 from profiles.fieldtypes import whole_number
+from subscriptions.models import SubscriptionField
 
+from .display import describe
 from .models import AuditEntry
 
 PAGE_SIZE = 50
@@ -20,9 +22,18 @@ def profile_changes(request, profile_id):
     if before is not None:
         entries = entries.filter(id__lt=before)
     page = list(entries.order_by("-id")[: PAGE_SIZE + 1])
+    custom_labels = {
+        "profiles.Profile": {
+            field.name: field.display_label() for field in profile.database.custom_fields.all()
+        },
+        "subscriptions.Subscription": {
+            field.name: field.display_label()
+            for field in SubscriptionField.objects.filter(resource__subscriptions__profile=profile)
+        },
+    }
     ctx = {
         "profile": profile,
-        "entries": page[:PAGE_SIZE],
+        "entries": describe(page[:PAGE_SIZE], custom_labels),
         "next_before": page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None,
     }
     return render(request, "audit/changes.html", ctx)
