@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connections
 from rest_framework.test import APIClient
 
 from tests.factories import ProfileDatabaseFactory, UserFactory
@@ -110,6 +111,10 @@ def browser():
         )
         yield browser
         browser.close()
+        # While Playwright's event loop runs, Django keeps this thread's database connections
+        # per async context: the test's own would outlive it (PostgreSQL then refuses to drop
+        # the test database, "being accessed by other users"). Close them while they are seen.
+        connections.close_all()
 
 
 @pytest.fixture
@@ -122,4 +127,4 @@ def logged_in_page(browser, live_server, bob):
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/profiles/")
     yield page
-    page.close()
+    page.context.close()  # and its keep-alive connections, before the test database goes
