@@ -175,8 +175,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Profile databases, profiles, subscriptions and action history.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The schema and the docs page need a login like every other page.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and the docs page are public (the contract's one exception to 401/403):
+    # they describe the API and hold no data.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
