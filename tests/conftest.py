@@ -31,6 +31,8 @@ MARKETER_PERMISSIONS = [
     "view_resource",
     "view_channel",
     "view_category",
+    # Segments: read them; putting profiles in and out is a change of the profile.
+    "view_segment",
 ]
 
 

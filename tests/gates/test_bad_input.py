@@ -344,6 +344,8 @@ def minimal_body(op, world):
             "channel": "email",
             "contact": "new@example.com",
         },
+        "/api/v1/segments/": {"name": "Probe segment", "database": database},
+        "/api/v1/segments/{id}/members/": {"profile_id": profile},
         "/api/v1/events/": {
             "profile_id": profile,
             "type": "click",

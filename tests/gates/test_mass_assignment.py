@@ -220,6 +220,8 @@ def minimal_body(name, world):
         },
         "api:resource-list": {"name": "Forged resource"},
         "api:event-list": {"profile_id": profile_id, "type": "open"},
+        "api:segment-list": {"name": "Forged segment", "database": own[ProfileDatabase].pk},
+        "api:segment-members": {"profile_id": profile_id},
     }
     return bodies.get(name)
 

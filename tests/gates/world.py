@@ -219,6 +219,7 @@ def addresses_a_database_object(pattern):
     model, _ = model_of(pattern)
     if pattern.kind == "admin":
         return False  # bob is not staff: the admin refuses him before any object lookup
+    database_objects = {ProfileDatabase, CustomField, Subscription, Segment}
     return bool({"profile_id", "subscription_id", "segment_id"} & set(pattern.parameters)) or (
-        model in {ProfileDatabase, CustomField, Subscription} and len(pattern.parameters) > 0
+        model in database_objects and len(pattern.parameters) > 0
     )
