@@ -306,6 +306,19 @@ class SubscriptionSerializer(StrictModelSerializer):
                 )
         return super().to_internal_value(data)
 
+    def _named_errors(self, error, resource, values):
+        """The services' errors, each bad custom value named as profiles do:
+        ``{"fields": {name: [message]}}`` (the services file them all under ``fields``).
+        The arguments are the services': new values replace, changed ones merge."""
+        detail = error.message_dict
+        if "fields" in detail:
+            current = None if self.instance is None else self.instance.custom_values
+            _, named = resource.clean_field_values(
+                {} if values is None else values, partial=self.instance is not None, current=current
+            )
+            detail = {**detail, "fields": named or detail["fields"]}
+        return detail
+
     def get_confirmation_url(self, subscription) -> str | None:
         if subscription.status != Status.UNCONFIRMED:
             return None
@@ -331,7 +344,11 @@ class SubscriptionSerializer(StrictModelSerializer):
                 },
             )
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+            raise serializers.ValidationError(
+                self._named_errors(
+                    error, validated_data["resource"], validated_data.get("custom_values")
+                )
+            ) from None
         self.replaced = result.replaced
         return result.subscription
 
@@ -351,7 +368,9 @@ class SubscriptionSerializer(StrictModelSerializer):
         try:
             services.update_subscription(instance, **changes)
         except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+            raise serializers.ValidationError(
+                self._named_errors(error, instance.resource, validated_data.get("custom_values"))
+            ) from None
         return Subscription.objects.for_display().select_related("profile").get(pk=instance.pk)
 
 

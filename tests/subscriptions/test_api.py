@@ -446,6 +446,33 @@ def test_a_bad_patch_is_a_400_and_changes_nothing(as_bob, subscription, body, fi
     assert subscription.status == "subscribed"
 
 
+def test_each_bad_custom_value_is_named_with_the_other_errors(as_bob, profile, resource):
+    SubscriptionFieldFactory(resource=resource, name="seats", type="number")
+    SubscriptionFieldFactory(resource=resource, name="plan", required=True)
+    body = {"resource": resource.pk, "channel": "email", "contact": "not-an-address"}
+
+    created = as_bob.post(subs_url(profile), body | {"fields": {"seats": "many"}}, format="json")
+
+    errors = created.json()
+    assert created.status_code == 400 and "contact" in errors
+    assert set(errors["fields"]) == {"seats", "plan"}
+    assert "seats" in errors["fields"]["seats"][0]
+    assert not Subscription.all_objects.exists()
+
+
+def test_a_patch_names_each_bad_custom_value(as_bob, subscription):
+    SubscriptionFieldFactory(resource=subscription.resource, name="seats", type="number")
+
+    response = as_bob.patch(
+        sub_url(subscription), {"fields": {"seats": 1.5, "nope": 1}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"seats", "nope"}
+    subscription.refresh_from_db()
+    assert subscription.custom_values == {}
+
+
 def test_put_is_not_allowed(as_alice, subscription):
     assert as_alice.put(sub_url(subscription), {}, format="json").status_code == 405
 
