@@ -95,6 +95,20 @@ def api_client():
 
 
 @pytest.fixture
+def as_alice(api_client, alice):
+    """The API as alice (staff superuser)."""
+    api_client.force_authenticate(alice)
+    return api_client
+
+
+@pytest.fixture
+def as_bob(api_client, bob):
+    """The API as bob (the marketer)."""
+    api_client.force_authenticate(bob)
+    return api_client
+
+
+@pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
 

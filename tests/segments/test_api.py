@@ -16,18 +16,6 @@ def segment(database):
     return Segment.objects.create(name="VIP", database=database)
 
 
-@pytest.fixture
-def as_bob(api_client, bob):
-    api_client.force_authenticate(bob)
-    return api_client
-
-
-@pytest.fixture
-def as_alice(api_client, alice):
-    api_client.force_authenticate(alice)
-    return api_client
-
-
 def members_url(segment):
     return f"/api/v1/segments/{segment.pk}/members/"
 

@@ -29,18 +29,6 @@ CONTRACT = {
 }
 
 
-@pytest.fixture
-def as_alice(api_client, alice):
-    api_client.force_authenticate(alice)
-    return api_client
-
-
-@pytest.fixture
-def as_bob(api_client, bob):
-    api_client.force_authenticate(bob)
-    return api_client
-
-
 def subs_url(profile):
     return f"/api/v1/profiles/{profile.profile_id}/subscriptions/"
 
