@@ -10,11 +10,16 @@ def visible_databases(request):
     return ProfileDatabase.objects.visible_to(request.user)
 
 
-class ProfileFilter(django_filters.FilterSet):
+class DatabaseFilterSet(django_filters.FilterSet):
+    """``?database=<id>``, among the databases the user may see, for objects of a database."""
+
+    database = django_filters.ModelChoiceFilter(queryset=visible_databases)
+
+
+class ProfileFilter(DatabaseFilterSet):
     """Filters of the profile list, shared by the page and the API."""
 
     search = django_filters.CharFilter(method="filter_search", label="Search")
-    database = django_filters.ModelChoiceFilter(queryset=visible_databases)
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     email = django_filters.CharFilter(method="filter_email")
     phone = django_filters.CharFilter(method="filter_phone")

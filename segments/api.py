@@ -5,7 +5,6 @@ Putting a profile in a segment or taking it out is a change of the profile, as o
 profile page: it needs the permission to change profiles and records the history event.
 """
 
-import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -16,8 +15,9 @@ from rest_framework.response import Response
 
 from profiles.api.fields import StrictCharField, VisibleDatabaseField
 from profiles.api.serializers import StrictModelSerializer
-from profiles.filters import visible_databases
-from profiles.models import Profile, ProfileDatabase
+from profiles.api.views import InVisibleDatabasesMixin
+from profiles.filters import DatabaseFilterSet
+from profiles.models import Profile
 from profiles.pagination import ProfileCursorPagination
 from profiles.permissions import ModelPermissions
 
@@ -67,7 +67,6 @@ class MemberPagination(ProfileCursorPagination):
     """Members, newest first, paged by cursor (a segment may hold millions)."""
 
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 1000
 
 
@@ -82,44 +81,22 @@ class MemberPermissions(permissions.BasePermission):
         return user.has_perm(f"profiles.{needed}_profile")
 
 
-class SegmentFilter(django_filters.FilterSet):
-    database = django_filters.ModelChoiceFilter(queryset=visible_databases)
-
+class SegmentFilter(DatabaseFilterSet):
     class Meta:
         model = Segment
         fields = ["database"]
 
 
-class SegmentViewSet(viewsets.ModelViewSet):
+class SegmentViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Static segments of the visible databases; filter with ``?database=<id>``."""
 
     serializer_class = SegmentSerializer
-    queryset = Segment.objects.all()
+    queryset = Segment.objects.annotate(member_count=Count("memberships")).order_by("name", "id")
     permission_classes = [ModelPermissions]
     filterset_class = SegmentFilter
 
-    def get_queryset(self):
-        return (
-            Segment.objects.filter(
-                database__in=ProfileDatabase.objects.visible_to(self.request.user)
-            )
-            .annotate(member_count=Count("memberships"))
-            .order_by("name", "id")
-        )
-
     def perform_create(self, serializer):
         serializer.save().member_count = 0
-
-    def _segment(self):
-        """The segment of the URL, looked up among the visible ones (404 otherwise)."""
-        return self.get_object()
-
-    def _profile(self, segment, profile_id):
-        return get_object_or_404(
-            Profile.objects.visible_to(self.request.user),
-            profile_id=profile_id,
-            database_id=segment.database_id,
-        )
 
     @extend_schema(
         methods=["GET"],
@@ -143,7 +120,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
         filter_backends=[],
     )
     def members(self, request, pk=None):
-        segment = self._segment()
+        segment = self.get_object()
         if request.method == "GET":
             memberships = segment.memberships.select_related("profile").order_by("-id")
             page = self.paginate_queryset(memberships)
@@ -185,8 +162,12 @@ class SegmentViewSet(viewsets.ModelViewSet):
         filter_backends=[],
     )
     def member(self, request, pk=None, profile_id=None):
-        segment = self._segment()
-        profile = self._profile(segment, profile_id)
+        segment = self.get_object()
+        profile = get_object_or_404(
+            Profile.objects.visible_to(request.user),
+            profile_id=profile_id,
+            database_id=segment.database_id,
+        )
         if not remove_from_segment(segment, profile):
             return Response(
                 {"detail": "The profile is not in this segment."}, status=status.HTTP_404_NOT_FOUND

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from ..export import export_profile_data
 from ..fieldtypes import FieldType
-from ..filters import ProfileFilter, visible_databases
+from ..filters import DatabaseFilterSet, ProfileFilter
 from ..imports import MAX_IMPORT_ROWS, import_profiles
 from ..models import CustomField, Profile, ProfileDatabase
 from ..pagination import ProfileCursorPagination
@@ -82,8 +82,7 @@ class DatabaseViewSet(viewsets.ModelViewSet):
 # -- Custom fields -----------------------------------------------------------------------
 
 
-class CustomFieldFilter(django_filters.FilterSet):
-    database = django_filters.ModelChoiceFilter(queryset=visible_databases)
+class CustomFieldFilter(DatabaseFilterSet):
     type = django_filters.ChoiceFilter(choices=FieldType.choices)
 
     class Meta:
@@ -91,18 +90,21 @@ class CustomFieldFilter(django_filters.FilterSet):
         fields = ["database", "type"]
 
 
-class CustomFieldViewSet(viewsets.ModelViewSet):
+class InVisibleDatabasesMixin:
+    """Scope a viewset's queryset to the profile databases the user may see."""
+
+    def get_queryset(self):
+        visible = ProfileDatabase.objects.visible_to(self.request.user)
+        return super().get_queryset().filter(database__in=visible)
+
+
+class CustomFieldViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Custom fields of the visible databases; filter with ``?database=<id>``."""
 
     serializer_class = CustomFieldSerializer
     queryset = CustomField.objects.all()
     permission_classes = [ModelPermissions]
     filterset_class = CustomFieldFilter
-
-    def get_queryset(self):
-        return CustomField.objects.filter(
-            database__in=ProfileDatabase.objects.visible_to(self.request.user)
-        )
 
 
 # -- Profiles ----------------------------------------------------------------------------
