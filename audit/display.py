@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC
+from functools import cache
 
 from django.apps import apps
 from django.db import models
@@ -36,14 +37,20 @@ def _model(label):
         return None
 
 
-def _field(model, key):
-    """The model field an entry key names: a field name or a foreign key's attname."""
-    if model is None:
-        return None
+@cache
+def _fields_by_key(model):
+    """{entry key: model field}: field names and foreign keys' attnames (``database_id``)."""
+    fields = {}
     for field in model._meta.get_fields():
-        if getattr(field, "attname", None) == key or field.name == key:
-            return field
-    return None
+        fields[field.name] = field
+        if hasattr(field, "attname"):
+            fields[field.attname] = field
+    return fields
+
+
+def _field(model, key):
+    """The model field an entry key names, or None."""
+    return None if model is None else _fields_by_key(model).get(key)
 
 
 def _text(value, field=None, related=None):
