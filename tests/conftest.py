@@ -143,4 +143,4 @@ def logged_in_page(browser, live_server, bob):
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/profiles/")
     yield page
-    page.context.close()  # and its keep-alive connections, before the test database goes
+    page.close()
