@@ -6,6 +6,7 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self):
+        # Imported here: the signals name models, which are loaded only once apps are ready.
         from . import signals
 
         signals.connect()

@@ -30,7 +30,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-development-key-ne
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "web.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,11 +47,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
-    "profiles",
-    "subscriptions",
-    "history",
-    "segments",
+    # The domain apps, bottom up; then the pages, API and admin of them all; then demo data.
     "audit",
+    "profiles",
+    "history",
+    "subscriptions",
+    "segments",
+    "web",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -147,18 +150,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["profiles.permissions.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "profiles.pagination.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "profiles.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     # JSON nested too deeply is a 400 (the stock parser lets RecursionError through as a 500);
     # text with a NUL or a lone surrogate, or a number beyond 64 bits, is a 400 naming it.
     "DEFAULT_PARSER_CLASSES": [
-        "profiles.api_errors.JSONParser",
-        "profiles.api_errors.FormParser",
-        "profiles.api_errors.MultiPartParser",
+        "core.api.errors.JSONParser",
+        "core.api.errors.FormParser",
+        "core.api.errors.MultiPartParser",
     ],
     # A load guard, not a security boundary: counted per process in the local cache.
     "DEFAULT_THROTTLE_CLASSES": [
@@ -183,7 +186,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # The 7 statuses shared by profiles and subscriptions get one stable component name.
-    "ENUM_NAME_OVERRIDES": {"StatusEnum": "profiles.models.Status"},
+    "ENUM_NAME_OVERRIDES": {"StatusEnum": "core.status.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_error_responses",

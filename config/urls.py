@@ -3,13 +3,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from subscriptions.views import confirm as confirm_subscription
+from web.subscriptions.views import confirm as confirm_subscription
 
 api_patterns = [
-    path("", include("profiles.api_urls")),
-    path("", include("subscriptions.api_urls")),
-    path("", include("history.api_urls")),
-    path("", include("segments.api_urls")),
+    path("", include("web.profiles.api_urls")),
+    path("", include("web.subscriptions.api_urls")),
+    path("", include("web.history.api_urls")),
+    path("", include("web.segments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -19,11 +19,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),
-    path("profiles/", include("history.urls")),
-    path("profiles/", include("subscriptions.urls")),
-    path("profiles/", include("segments.urls")),
-    path("profiles/", include("audit.urls")),
-    path("profiles/", include("profiles.urls")),
+    path("profiles/", include("web.history.urls")),
+    path("profiles/", include("web.subscriptions.urls")),
+    path("profiles/", include("web.segments.urls")),
+    path("profiles/", include("web.audit.urls")),
+    path("profiles/", include("web.profiles.urls")),
     # Public: the double opt-in link a subscriber opens from a message.
     path("subscriptions/confirm/<str:token>/", confirm_subscription, name="subscription-confirm"),
 ]

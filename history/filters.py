@@ -20,7 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from profiles.fieldtypes import RFC3339_RE
+from core.fieldtypes import RFC3339_RE
 
 from .models import Event
 from .types import EVENT_TYPES

@@ -12,7 +12,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from profiles.fieldtypes import whole_number
+from core.fieldtypes import is_empty
+from core.text import whole_number
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -70,7 +71,7 @@ def chunks(queryset, size=2000):
 
 def page_size(value, default=PAGE_SIZE):
     """Return the requested page size or raise ValidationError naming ``page_size``."""
-    if value in (None, ""):
+    if is_empty(value):
         return default
     size = whole_number(str(value), MAX_PAGE_SIZE)
     if size is None:

@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from core.fieldtypes import clean_float, clean_ip, clean_line, clean_number
+from core.status import Status
+
 URL_MAX_LENGTH = 8192
 
 
@@ -110,9 +113,6 @@ class EventType:
 
 def clean_kind(kind, value):
     """Return the value checked for its kind of data key, or raise ValidationError."""
-    from profiles.fieldtypes import clean_float, clean_ip, clean_line, clean_number
-    from profiles.models import Status
-
     if kind == "text":
         if not isinstance(value, str):
             raise ValidationError("Enter text.")

@@ -1,7 +1,10 @@
 import django_filters
 from django.db.models import Q
 
-from .models import Profile, ProfileDatabase, Status, normalize_phone
+from core.status import Status
+from core.text import normalize_email, normalize_phone
+
+from .models import Profile, ProfileDatabase
 
 
 def visible_databases(request):
@@ -35,7 +38,7 @@ class ProfileFilter(DatabaseFilterSet):
         return queryset.search(value)
 
     def filter_email(self, queryset, name, value):
-        return queryset.filter(email=value.strip().lower())
+        return queryset.filter(email=normalize_email(value))
 
     def filter_phone(self, queryset, name, value):
         try:

@@ -1,17 +1,19 @@
+"""Profile databases, their custom fields, profiles and the phone index.
+
+The rules of a single profile live here: identifiers, the fallback email, search, the
+tabs of a database. Writes that also touch other apps (history, the suppression list)
+are in ``operations.profiles``.
+"""
+
 import contextlib
-import functools
 import hashlib
-import re
 import secrets
-import zoneinfo
 from dataclasses import dataclass, field
 
-import iptocc
-import phonenumbers
 import xxhash
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
@@ -19,19 +21,22 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.text import slugify
 
-from .fieldtypes import FieldType, check_text, clean_value, is_empty, parse_options
+from audit.signals import log_updates
+from core import scoping
+from core.status import Status
+from core.text import (
+    country_code_validator,
+    country_from_ip,
+    language_validator,
+    normalize_email,
+    normalize_phone,
+    normalize_phones,
+    validate_text,
+    validate_timezone,
+)
+from core.typedfields import TypedField, check_values, keyed_errors
 
-
-class Status(models.TextChoices):
-    """The seven statuses shared by profiles (global status) and subscriptions."""
-
-    SUBSCRIBED = "subscribed", "Subscribed"
-    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
-    COMPLAINER = "complainer", "Complainer"
-    HARD_BOUNCED = "hard_bounced", "Hard bounced"
-    UNCONFIRMED = "unconfirmed", "Unconfirmed"
-    SUSPENDED = "suspended", "Suspended"
-    INVALID = "invalid", "Invalid"
+from .fields import STANDARD_TABS, TAB_FIELDS, default_tab_fields
 
 
 class Gender(models.TextChoices):
@@ -40,81 +45,13 @@ class Gender(models.TextChoices):
     OTHER = "other", "Other"
 
 
-FIELD_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
-country_code_validator = RegexValidator(
-    r"^[A-Z]{2}$", "Enter a two-letter ISO country code, e.g. DE."
-)
-language_validator = RegexValidator(
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", "Enter a language tag, e.g. en or pt-BR."
-)
-
-
-@functools.cache
-def known_timezones():
-    """Return the time zone names (reading them takes ~10 ms, so once per process)."""
-    return frozenset(zoneinfo.available_timezones())
-
-
-def validate_timezone(value):
-    if value and value not in known_timezones():
-        raise ValidationError("Enter a time zone name, e.g. Europe/Berlin.")
-
-
-def validate_text(value):
-    try:
-        check_text(value)
-    except ValidationError as error:
-        raise ValidationError(error.messages[0]) from None
-
-
-def normalize_phone(value):
-    """Return the phone in E.164 (+14155550123) or raise ValidationError."""
-    message = f"Enter the phone in international format, e.g. +14155550123 (got “{value}”)."
-    if not isinstance(value, str):
-        raise ValidationError(message)
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        raise ValidationError(message) from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError(message)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalize_phones(values):
-    """Return a list of distinct E.164 phones from a list or a comma/newline separated text."""
-    if isinstance(values, str):
-        values = re.split(r"[,;\n]", values)
-    if not isinstance(values, list):
-        raise ValidationError("Enter the phones as a list.")
-    phones = []
-    for value in values:
-        if isinstance(value, str) and not value.strip():
-            continue
-        phone = normalize_phone(value)
-        if phone not in phones:
-            phones.append(phone)
-    return phones
-
-
-def country_from_ip(ip):
-    """Return the ISO country code of an IPv4 address (offline look-up), or ""."""
-    return (iptocc.country_code(ip) or "") if ip else ""
-
-
 # -- Profile databases and custom fields -------------------------------------------------
 
 
 class ProfileDatabaseQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Return the databases whose profiles this user may see."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_superuser:
-            return self
-        if not user.has_perm("profiles.view_profile"):
-            return self.none()
-        return self.filter(members=user)
+        return scoping.visible(self, user, database="")
 
 
 @dataclass
@@ -155,20 +92,15 @@ class ProfileDatabase(models.Model):
 
     def field_choices(self):
         """Return (key, label) of every field a tab may show: standard and custom."""
-        from .tabs import STANDARD_FIELDS
-
         custom = [(f"custom.{f.name}", f.label or f.name) for f in self.custom_fields.all()]
-        return [(key, spec.label) for key, spec in STANDARD_FIELDS.items()] + custom
+        return [(spec.name, spec.label) for spec in TAB_FIELDS] + custom
 
     def tabs(self):
         """Return the data tabs of this database's profile page, in order."""
-        from .tabs import STANDARD_TABS
-
         custom_keys = [f"custom.{f.name}" for f in self.custom_fields.all()]
         tabs = []
-        for slug, label, default_fields in STANDARD_TABS:
-            if slug == "additional":
-                default_fields = custom_keys
+        for slug, label in STANDARD_TABS:
+            default_fields = custom_keys if slug == "additional" else default_tab_fields(slug)
             fields = self.tab_fields.get(slug, default_fields)
             tabs.append(Tab(slug, label, list(fields)))
         for tab in self.custom_tabs:
@@ -224,65 +156,13 @@ class ProfileDatabase(models.Model):
         self.default_tab = slug
         self.save(update_fields=["default_tab"])
 
-    def clean_custom_values(self, values, *, partial=False, current=None):
-        """Validate custom values against this database's fields.
-
-        Return (cleaned, errors): cleaned is the full new dict of values (merged with
-        ``current`` when ``partial``), errors maps each bad field name to its messages.
-        A value of None or "" removes the field's value.
-        """
-        if not isinstance(values, dict):
-            return {}, {"": ["Enter an object mapping field names to values."]}
-        definitions = {f.name: f for f in self.custom_fields.all()}
-        cleaned = dict(current or {}) if partial else {}
-        errors = {}
-        for name, value in values.items():
-            definition = definitions.get(name)
-            if definition is None:
-                errors[name] = [f"Unknown field “{name}” in database “{self.name}”."]
-                continue
-            if is_empty(value):
-                cleaned.pop(name, None)
-                continue
-            try:
-                cleaned[name] = definition.clean_value(value)
-            except ValidationError as error:
-                errors[name] = error.messages
-        for name, definition in definitions.items():
-            if definition.required and is_empty(cleaned.get(name)) and name not in errors:
-                errors[name] = [f"{definition.name}: this field is required."]
-        return cleaned, errors
-
-
-class TypedField(models.Model):
-    """A custom field definition of one of the 8 types (profiles' and subscriptions' alike)."""
-
-    label = models.CharField(max_length=200, blank=True, validators=[validate_text])
-    type = models.CharField(max_length=10, choices=FieldType.choices)
-    options = models.JSONField(default=list, blank=True, help_text="Enum options.")
-    required = models.BooleanField(default=False)
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        abstract = True
-
-    def clean(self):
-        try:
-            self.options = parse_options(self.options) if self.type == FieldType.ENUM else []
-        except ValidationError as error:
-            raise ValidationError({"options": error.messages}) from None
-        if self.type == FieldType.ENUM and not self.options:
-            raise ValidationError({"options": "An enum field needs at least one option."})
-
-    def clean_value(self, value):
-        """Return the value normalised for this field's type; errors name the field."""
-        try:
-            return clean_value(self.type, value, self.options)
-        except ValidationError as error:
-            raise ValidationError(f"{self.name}: {error.messages[0]}", code=error.code) from None
-
-    def display_label(self):
-        return self.label or self.name
+    def check_custom_values(self, values, *, current=None):
+        """Return (cleaned, errors by field name) for custom values of this database's fields
+        (``core.typedfields.check_values``: ``current`` given, they change only the fields
+        they name)."""
+        return check_values(
+            self.custom_fields.all(), values, current=current, owner=f"database “{self.name}”"
+        )
 
 
 class CustomField(TypedField):
@@ -290,15 +170,6 @@ class CustomField(TypedField):
 
     database = models.ForeignKey(
         ProfileDatabase, on_delete=models.CASCADE, related_name="custom_fields"
-    )
-    name = models.CharField(
-        max_length=63,
-        validators=[
-            RegexValidator(
-                FIELD_NAME_RE,
-                "Use letters, digits and underscores, starting with a letter (e.g. tariff_plan).",
-            )
-        ],
     )
 
     class Meta:
@@ -319,41 +190,11 @@ class CustomField(TypedField):
             value__in=list(values)
         )
 
-    def held_value_errors(self, name, field_type, options):
-        """Return errors (by field) for a change that would strand the values profiles hold."""
-        if not self.pk:
-            return {}
-        renamed, retyped = name != self.name, field_type != self.type
-        if renamed or retyped:
-            count = self.holders().count()
-            if count:
-                return {
-                    "name" if renamed else "type": [
-                        f"{count} profile(s) hold a value for “{self.name}”; "
-                        "create a new field instead of renaming it or changing its type."
-                    ]
-                }
-        elif field_type == FieldType.ENUM:
-            removed = [option for option in self.options if option not in options]
-            if removed and self.holders(removed).exists():
-                return {
-                    "options": [
-                        f"Profiles hold removed options ({', '.join(removed)}); "
-                        "change their values first."
-                    ]
-                }
-        return {}
-
     @transaction.atomic
     def delete(self, *args, **kwargs):
         """Delete the field with its values, so a later field of that name starts empty."""
-        from audit.signals import log_updates
-
-        # Whole rows: Profile.__init__ reads status and phones, so deferring them would recurse.
-        holders = Profile.objects.filter(
-            database_id=self.database_id, custom_values__has_key=self.name
-        )
-
+        # Whole rows: Profile.__init__ reads phones, so deferring them would recurse.
+        holders = self.holders()
         key = f"fields.{self.name}"
         last_id = 0
         while batch := list(holders.filter(id__gt=last_id).order_by("id")[:1000]):
@@ -376,9 +217,7 @@ SEARCH_PHONE_OWNERS = 1000
 class ProfileQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Return the profiles of the databases this user may see."""
-        if user.is_authenticated and user.is_active and user.is_superuser:
-            return self
-        return self.filter(database__in=ProfileDatabase.objects.visible_to(user))
+        return scoping.visible(self, user)
 
     def search(self, text):
         """Match the start of an email, a phone, a first and/or last name, or a profile_id.
@@ -513,14 +352,12 @@ class Profile(models.Model):
         # Read __dict__, not the attributes: a deferred field (``.only()``, ``.defer()``) would
         # load itself by building another Profile, whose __init__ would load it again, forever.
         loaded = self.__dict__ if self.pk else {}
-        self._loaded_status = loaded.get("status")
         self._loaded_phones = list(loaded["phones"] or []) if "phones" in loaded else None
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower() or self.fallback_email()
+        self.email = normalize_email(self.email) or self.fallback_email()
         self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
         self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
-        status_changed = self._loaded_status is not None and self._loaded_status != self.status
         phones_changed = self._loaded_phones != list(self.phones or [])
         with transaction.atomic():
             super().save(*args, **kwargs)
@@ -530,11 +367,6 @@ class Profile(models.Model):
                     ProfilePhone(profile=self, database_id=self.database_id, number=number)
                     for number in self.phones
                 )
-            if self.status == Status.HARD_BOUNCED and (status_changed or not self._loaded_status):
-                from subscriptions.models import SuppressedAddress
-
-                SuppressedAddress.objects.suppress(self.email, reason="hard_bounced", profile=self)
-        self._loaded_status = self.status
         self._loaded_phones = list(self.phones or [])
 
     def get_absolute_url(self):
@@ -556,31 +388,77 @@ class Profile(models.Model):
     def custom_value(self, name):
         return (self.custom_values or {}).get(name)
 
-    def clean(self):
-        self.email = (self.email or "").strip().lower()
-        try:
-            self.phones = normalize_phones(self.phones or [])
-        except ValidationError as error:
-            raise ValidationError({"phones": error.messages}) from None
-        if self.database_id:
-            cleaned, errors = self.database.clean_custom_values(self.custom_values or {})
-            if errors:
-                raise ValidationError(
-                    {"custom_values": [m for messages in errors.values() for m in messages]}
-                )
-            self.custom_values = cleaned
-
-    def validate_unique(self, exclude=None):
-        if not self.email:
-            self.email = self.fallback_email()
-        super().validate_unique(exclude)
-
     def detect_location(self, fields=("reg_country", "country")):
         """Fill the countries from Reg IP and the latest IP where they are not set."""
         if "reg_country" in fields and self.reg_ip and not self.reg_country:
             self.reg_country = country_from_ip(self.reg_ip)
         if "country" in fields and self.ip and not self.country:
             self.country = country_from_ip(self.ip)
+
+
+# (an IP field, the country field it locates), for location detection.
+LOCATION_SOURCES = [("reg_ip", "reg_country"), ("ip", "country")]
+
+
+def locate(values, previous=None):
+    """Add to ``values`` the country of each IP they set (or change) without its country,
+    found offline; ``previous`` are the profile's values before the change."""
+    previous = previous or {}
+    for ip, country in LOCATION_SOURCES:
+        if values.get(ip) and country not in values and values[ip] != previous.get(ip):
+            values[country] = country_from_ip(values[ip])
+    return values
+
+
+class CheckedValues(dict):
+    """Profile values checked by ``check_profile_values``, ready to be written as they are."""
+
+
+def check_profile_values(database, values, *, profile=None, replace_custom_values=False):
+    """Check values for a new profile of ``database``, or for a change of ``profile``.
+
+    ``values`` maps standard field names to values, and ``custom_values`` to a dict of
+    custom values (changing only the fields it names, unless ``replace_custom_values``;
+    a new profile's replace nothing). Each standard value is checked by its model field,
+    the email is normalised and must be free in the database, custom values are checked
+    by the database's custom fields (required ones included, on a new profile too).
+
+    Return the checked values (``CheckedValues``); raise ValidationError keyed by field
+    name, a custom value's error under ``custom_values.<name>``. Nothing is written.
+    """
+    instance = profile or Profile(database=database)
+    checked, errors = CheckedValues(), {}
+    for name, value in values.items():
+        if name == "custom_values":
+            continue
+        try:
+            if name == "email":
+                value = normalize_email(value)
+            elif name == "phones":
+                value = normalize_phones(value or [])
+            checked[name] = Profile._meta.get_field(name).clean(value, instance)
+        except ValidationError as error:
+            errors[name] = error.messages
+    if "custom_values" in values or profile is None:
+        current = None if profile is None or replace_custom_values else profile.custom_values
+        custom, custom_errors = database.check_custom_values(
+            values.get("custom_values", {}), current=current
+        )
+        errors |= keyed_errors(custom_errors)
+        checked["custom_values"] = custom
+    email = checked.get("email")
+    if email and email_taken(database, email, exclude=profile):
+        errors["email"] = [f"Another profile of database “{database}” has the email {email}."]
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+def email_taken(database, email, exclude=None):
+    others = Profile.objects.filter(database=database, email=email)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    return others.exists()
 
 
 class ProfilePhone(models.Model):

@@ -4,6 +4,7 @@ from django.db.models.signals import post_migrate
 
 def create_builtin_channels(sender, using, apps=None, **kwargs):
     """Seed the built-in channels after migrate, and after a test flush, like permissions."""
+    # Imported here: an AppConfig module is loaded before the models are ready.
     from django.apps import apps as global_apps
 
     from .models import BUILTIN_CHANNELS

@@ -2,36 +2,36 @@
 
 The rules (contact data per channel, priority, the 200/20 limits and the replacement
 order, delivery resolution, the double opt-in link) live here, on the models and their
-querysets; ``subscriptions.services`` wraps the writes that also record history events.
+querysets; ``operations.subscriptions`` makes the writes, which also record history.
 """
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.core.validators import (
-    MaxValueValidator,
-    MinValueValidator,
-    RegexValidator,
-    validate_email,
-)
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
 from django.db import models
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Max, Min, Q, Value, When
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
+from django.utils import timezone
 
-from profiles.fieldtypes import check_text, is_empty, whole_number
-from profiles.models import (
-    FIELD_NAME_RE,
-    Status,
-    TypedField,
+from core import scoping
+from core.fieldtypes import clean_number, is_empty
+from core.status import Status
+from core.text import (
+    check_text,
     language_validator,
+    normalize_email,
     normalize_phone,
     validate_text,
     validate_timezone,
+    whole_number,
 )
+from core.typedfields import TypedField, check_values, keyed_errors
 
 # -- Suppression list --------------------------------------------------------------------
 
@@ -40,17 +40,17 @@ class SuppressedAddressQuerySet(models.QuerySet):
     def suppress(self, address, *, reason, profile=None):
         """Put the address on the global suppression list (once) and return the entry."""
         entry, _ = self.get_or_create(
-            address=address.strip().lower(),
+            address=normalize_email(address),
             defaults={"reason": reason, "profile_id": profile.profile_id if profile else ""},
         )
         return entry
 
     def is_suppressed(self, address):
-        return self.filter(address=(address or "").strip().lower()).exists()
+        return self.filter(address=normalize_email(address)).exists()
 
     def among(self, addresses):
         """Return the set of these addresses that are on the list (one query)."""
-        wanted = {(address or "").strip().lower() for address in addresses}
+        wanted = {normalize_email(address) for address in addresses}
         return set(self.filter(address__in=wanted).values_list("address", flat=True))
 
 
@@ -112,7 +112,7 @@ def clean_contact(kind, value):
     if not isinstance(value, str):
         raise ValidationError("Enter the contact data as text.")
     if kind == ContactKind.EMAIL:
-        address = value.strip().lower()
+        address = normalize_email(value)
         if not address:
             raise ValidationError("Enter an email address.")
         try:
@@ -204,34 +204,12 @@ class Resource(models.Model):
     def __str__(self):
         return self.name
 
-    def clean_field_values(self, values, *, partial=False, current=None):
-        """Validate custom subscription field values against this resource's definitions.
-
-        Return (cleaned, errors) like ``ProfileDatabase.clean_custom_values``: cleaned is
-        the full new dict (merged with ``current`` when ``partial``), errors maps each bad
-        field name to its messages. None or "" removes a value.
-        """
-        if not isinstance(values, dict):
-            return {}, {"": ["Enter an object mapping field names to values."]}
-        definitions = {f.name: f for f in self.fields.all()}
-        cleaned = dict(current or {}) if partial else {}
-        errors = {}
-        for name, value in values.items():
-            definition = definitions.get(name)
-            if definition is None:
-                errors[name] = [f"Unknown field “{name}” in resource “{self.name}”."]
-                continue
-            if is_empty(value):
-                cleaned.pop(name, None)
-                continue
-            try:
-                cleaned[name] = definition.clean_value(value)
-            except ValidationError as error:
-                errors[name] = error.messages
-        for name, definition in definitions.items():
-            if definition.required and is_empty(cleaned.get(name)) and name not in errors:
-                errors[name] = [f"{name}: this field is required."]
-        return cleaned, errors
+    def check_custom_values(self, values, *, current=None):
+        """Return (cleaned, errors by field name) for custom subscription values of this
+        resource's fields (``core.typedfields.check_values``)."""
+        return check_values(
+            self.fields.all(), values, current=current, owner=f"resource “{self.name}”"
+        )
 
     def clean_category_ids(self, ids):
         """Return this resource's categories with these ids; any other id is an error."""
@@ -275,15 +253,6 @@ class SubscriptionField(TypedField):
     """A custom subscription field of a resource, typed like a custom profile field."""
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="fields")
-    name = models.CharField(
-        max_length=63,
-        validators=[
-            RegexValidator(
-                FIELD_NAME_RE,
-                "Use letters, digits and underscores, starting with a letter (e.g. app_plan).",
-            )
-        ],
-    )
 
     class Meta:
         ordering = ["resource", "position", "name"]
@@ -293,6 +262,16 @@ class SubscriptionField(TypedField):
 
     def __str__(self):
         return f"{self.resource}: {self.name} ({self.get_type_display()})"
+
+    def holders(self, values=None):
+        """Return the subscriptions of this field's resource holding a value for it (or one
+        of ``values``), the deleted ones included: they may come back into view."""
+        subscriptions = Subscription.all_objects.filter(resource_id=self.resource_id)
+        if values is None:
+            return subscriptions.filter(custom_values__has_key=self.name)
+        return subscriptions.alias(value=KeyTransform(self.name, "custom_values")).filter(
+            value__in=list(values)
+        )
 
 
 # -- Subscriptions -----------------------------------------------------------------------
@@ -373,6 +352,7 @@ class Delivery:
     message: str = ""
 
     GLOBAL_STATUS = "global_status"
+    CONTROL_GROUP = "control_group"
     NO_SUBSCRIBED = "no_subscribed_subscription"
     CATEGORY_UNSUBSCRIBED = "category_unsubscribed"
     SUPPRESSED = "address_suppressed"
@@ -386,9 +366,10 @@ def choose_recipient(profile, subscriptions, suppressed, category=None):
 
     ``subscriptions`` are that resource's and channel's live subscriptions with their
     categories prefetched; ``suppressed`` the set of their contacts on the suppression
-    list. Only the global status ``subscribed`` allows anything; then the subscribed
-    subscription with the lowest priority number (oldest first on a tie) whose address
-    is not suppressed and, for a message of a category, that is subscribed to it.
+    list. Only the global status ``subscribed`` allows anything, and a profile in the
+    global control group gets no marketing message; then the subscribed subscription with
+    the lowest priority number (oldest first on a tie) whose address is not suppressed and,
+    for a message of a category, that is subscribed to it.
     """
     if profile.status != Status.SUBSCRIBED:
         return Delivery(
@@ -396,6 +377,12 @@ def choose_recipient(profile, subscriptions, suppressed, category=None):
             Delivery.GLOBAL_STATUS,
             f"The profile's global status is {profile.get_status_display().lower()}: "
             "nothing is sent on any channel.",
+        )
+    if profile.in_control_group:
+        return Delivery(
+            None,
+            Delivery.CONTROL_GROUP,
+            "The profile is in the global control group: marketing messages skip it.",
         )
     candidates = sorted(
         (s for s in subscriptions if s.status == Status.SUBSCRIBED and s.deleted_at is None),
@@ -435,11 +422,7 @@ class SubscriptionQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Return the subscriptions of the profiles this user may see."""
-        from profiles.models import Profile
-
-        if user.is_authenticated and user.is_active and user.is_superuser:
-            return self
-        return self.filter(profile__in=Profile.objects.visible_to(user))
+        return scoping.visible(self, user, "profile__database")
 
     def in_replacement_order(self):
         """Order as a limit replaces them: deleted; bad status; lowest priority; oldest."""
@@ -455,6 +438,22 @@ class SubscriptionQuerySet(models.QuerySet):
 
     def for_display(self):
         return self.select_related("resource", "channel").prefetch_related("categories")
+
+    def new_priority(self, resource):
+        """Return the priority of a subscription added to these (one resource's channel, live)
+        without one, making room for it.
+
+        With the resource's "increase priority for new subscriptions" it takes the top
+        priority and the others move down one step; otherwise it goes below the others.
+        """
+        if resource.increase_priority_for_new:
+            top = self.aggregate(top=Min("priority"))["top"]
+            for other in self.filter(priority__lt=PRIORITY_MAX):
+                other.priority += 1
+                other.save(update_fields=["priority", "updated_at"])
+            return 0 if top is None else top
+        bottom = self.aggregate(bottom=Max("priority"))["bottom"]
+        return 0 if bottom is None else min(bottom + 1, PRIORITY_MAX)
 
     def recipient_for(self, profile, resource, channel, category=None):
         """Return the Delivery of a message for (profile, resource, channel, category)."""
@@ -564,7 +563,7 @@ class Subscription(models.Model):
         return self.deleted_at is not None
 
     def clean(self):
-        """Check a new subscription's channel and contact data, and the custom values.
+        """Check a new subscription's channel and contact data.
 
         The resource, channel and contact of a stored subscription do not change, so a
         channel disabled later does not block editing its status.
@@ -579,12 +578,6 @@ class Subscription(models.Model):
                 self.contact = self.channel.clean_contact(self.contact)
             except ValidationError as error:
                 errors["contact"] = error.messages
-        if self.resource_id:
-            cleaned, field_errors = self.resource.clean_field_values(self.custom_values or {})
-            if field_errors:
-                errors["custom_values"] = [m for ms in field_errors.values() for m in ms]
-            else:
-                self.custom_values = cleaned
         if errors:
             raise ValidationError(errors)
 
@@ -624,3 +617,186 @@ class Subscription(models.Model):
             "contact": self.contact,
             **extra,
         }
+
+
+# -- Checking a subscription before it is written -----------------------------------------
+#
+# Every value is checked once, here, whoever writes (the API, the pages, the admin, an
+# import); ``operations.subscriptions`` writes what was checked. Errors are keyed by model
+# field name, a custom value's under ``custom_values.<name>``.
+
+UNSET = object()
+REGISTRATION_FIELDS = ["reg_date", "reg_ip", "reg_source"]
+
+
+def clean_status(value):
+    if value not in Status.values:
+        raise ValidationError(
+            f"Unknown status “{value}”. Enter one of: {', '.join(Status.values)}."
+        )
+    return Status(value)
+
+
+def clean_priority(value):
+    """Return the priority as a whole number in range; "5" is accepted, 5.5 and "x" are not."""
+    try:
+        value = clean_number(value)
+    except ValidationError:
+        raise ValidationError(
+            f"Enter the priority as a whole number, e.g. 0 or 10 (got “{value}”)."
+        ) from None
+    if not PRIORITY_MIN <= value <= PRIORITY_MAX:
+        raise ValidationError(f"Enter a priority between {PRIORITY_MIN} and {PRIORITY_MAX}.")
+    return value
+
+
+def _collect(errors, key, func, *args, **kwargs):
+    """Call func; on a ValidationError file its messages under key and return UNSET."""
+    try:
+        return func(*args, **kwargs)
+    except ValidationError as error:
+        errors[key] = error.messages
+        return UNSET
+
+
+def _check_device(errors, device):
+    device = dict(device or {})
+    unknown = sorted(set(device) - set(DEVICE_FIELDS))
+    if unknown:
+        errors["device"] = [f"Unknown device field: {', '.join(unknown)}."]
+    return {name: value for name, value in device.items() if name in DEVICE_FIELDS}
+
+
+def _category_ids(categories):
+    return [getattr(category, "pk", category) for category in categories]
+
+
+@dataclass
+class NewSubscription:
+    """A subscription checked by ``check_new_subscription``, not saved yet."""
+
+    subscription: "Subscription"
+    categories: list
+    priority_given: bool
+
+
+def check_new_subscription(
+    profile,
+    *,
+    resource,
+    channel,
+    contact,
+    status=None,
+    priority=None,
+    categories=(),
+    custom_values=None,
+    device=None,
+    registration=None,
+):
+    """Check a new subscription of ``profile`` and return it (``NewSubscription``).
+
+    ``priority`` None means "not given" (the resource's rule places it); ``status`` None
+    means subscribed. Raise ValidationError naming every bad value; nothing is written.
+    """
+    errors = {}
+    if not isinstance(resource, Resource):
+        errors["resource"] = ["Choose a resource."]
+    if not isinstance(channel, Channel):
+        errors["channel"] = ["Choose a channel."]
+    if errors.get("resource"):
+        raise ValidationError(errors)
+    status = (
+        Status.SUBSCRIBED if is_empty(status) else _collect(errors, "status", clean_status, status)
+    )
+    priority = (
+        None if is_empty(priority) else _collect(errors, "priority", clean_priority, priority)
+    )
+    device = _check_device(errors, device)
+    cleaned_categories = _collect(
+        errors, "categories", resource.clean_category_ids, _category_ids(categories)
+    )
+    custom, custom_errors = resource.check_custom_values(custom_values or {})
+    errors |= keyed_errors(custom_errors)
+    if not isinstance(contact, str):
+        errors["contact"] = ["Enter the contact data as text."]
+    subscription = Subscription(
+        profile=profile,
+        resource=resource,
+        channel=channel if isinstance(channel, Channel) else None,
+        contact=contact if isinstance(contact, str) else "",
+        status=status if status is not UNSET else Status.SUBSCRIBED,
+        priority=priority if isinstance(priority, int) else 0,
+        custom_values=custom,
+        reg_date=timezone.now(),
+        **device,
+    )
+    for name in REGISTRATION_FIELDS:
+        value = (registration or {}).get(name)
+        if not is_empty(value):
+            setattr(subscription, name, value)
+    try:
+        # The checks above made status, priority and custom values; the model checks the rest.
+        subscription.full_clean(
+            exclude=["profile", "status", "priority", "custom_values", "categories"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            errors.setdefault(key, messages)
+    if errors:
+        raise ValidationError(errors)
+    return NewSubscription(subscription, cleaned_categories, priority is not None)
+
+
+@dataclass
+class SubscriptionChange:
+    """A change of a subscription checked by ``check_subscription_change``, not saved yet."""
+
+    subscription: "Subscription"
+    values: dict = field(default_factory=dict)  # model field -> new value
+    categories: object = UNSET  # the categories to subscribe to, or UNSET
+
+
+def check_subscription_change(
+    subscription,
+    *,
+    status=UNSET,
+    priority=UNSET,
+    categories=UNSET,
+    custom_values=UNSET,
+    device=UNSET,
+):
+    """Check a change of a subscription's status, priority, categories, custom values (merged
+    into the current ones: None or "" removes one) or device fields; return it."""
+    if subscription.is_deleted:
+        raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
+    errors, values = {}, {}
+    if status is not UNSET:
+        values["status"] = _collect(errors, "status", clean_status, status)
+    if priority is not UNSET:
+        values["priority"] = _collect(errors, "priority", clean_priority, priority)
+    if categories is not UNSET:
+        categories = _collect(
+            errors,
+            "categories",
+            subscription.resource.clean_category_ids,
+            _category_ids(categories),
+        )
+    if custom_values is not UNSET:
+        custom, custom_errors = subscription.resource.check_custom_values(
+            custom_values, current=subscription.custom_values
+        )
+        errors |= keyed_errors(custom_errors)
+        values["custom_values"] = custom
+    if device is not UNSET:
+        device = _check_device(errors, device)
+        for name, value in device.items():
+            model_field = Subscription._meta.get_field(name)
+            try:
+                values[name] = model_field.clean(value, subscription)
+            except ValidationError as error:
+                errors[name] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return SubscriptionChange(subscription, values, categories)

@@ -1,7 +1,7 @@
 from django.db import migrations, models
 from django.db.models.functions import Upper
 
-from config.migration_operations import AddIndexConcurrentlyOnPostgres
+from core.migration_operations import AddIndexConcurrentlyOnPostgres
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import profiles.models
+import core.text
 import subscriptions.models
 from django.db import migrations, models
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='Channel',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, validators=[profiles.models.validate_text])),
+                ('name', models.CharField(max_length=100, unique=True, validators=[core.text.validate_text])),
                 ('slug', models.SlugField(unique=True)),
                 ('contact_kind', models.CharField(choices=[('email', 'Email address'), ('phone', 'Phone number (E.164)'), ('telegram', 'Phone number (E.164), @username or chat id'), ('token', 'Device token'), ('identifier', 'Identifier')], default='identifier', help_text='How the contact data of this channel is validated.', max_length=12)),
                 ('builtin', models.BooleanField(default=False, editable=False)),
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
             name='Resource',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True, validators=[profiles.models.validate_text])),
+                ('name', models.CharField(max_length=200, unique=True, validators=[core.text.validate_text])),
                 ('increase_priority_for_new', models.BooleanField(default=False, help_text='A new subscription added without an explicit priority gets the top priority and the existing ones of its channel move down.', verbose_name='increase priority for new subscriptions')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('channels', models.ManyToManyField(blank=True, help_text='The channels enabled.', related_name='resources', to='subscriptions.channel')),
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
             name='Category',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, validators=[profiles.models.validate_text])),
+                ('name', models.CharField(max_length=200, validators=[core.text.validate_text])),
                 ('resource', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='subscriptions.resource')),
             ],
             options={
@@ -64,22 +64,22 @@ class Migration(migrations.Migration):
                 ('priority', models.IntegerField(default=0, help_text='The lower the number, the higher the priority.', validators=[django.core.validators.MinValueValidator(-2147483648), django.core.validators.MaxValueValidator(2147483647)])),
                 ('custom_values', models.JSONField(blank=True, default=dict)),
                 ('device_type', models.CharField(blank=True, choices=[('desktop', 'Desktop'), ('mobile', 'Mobile'), ('other', 'Other')], max_length=10)),
-                ('device_model', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text])),
-                ('device_name', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text])),
+                ('device_model', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text])),
+                ('device_name', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text])),
                 ('platform', models.CharField(blank=True, choices=[('windows', 'Windows'), ('linux', 'Linux'), ('mac', 'Mac'), ('opera', 'Opera'), ('ios', 'iOS'), ('blackberry', 'BlackBerry'), ('android', 'Android')], max_length=12)),
-                ('platform_version', models.CharField(blank=True, max_length=50, validators=[profiles.models.validate_text])),
-                ('platform_timezone', models.CharField(blank=True, max_length=64, validators=[profiles.models.validate_timezone], verbose_name='platform time zone')),
+                ('platform_version', models.CharField(blank=True, max_length=50, validators=[core.text.validate_text])),
+                ('platform_timezone', models.CharField(blank=True, max_length=64, validators=[core.text.validate_timezone], verbose_name='platform time zone')),
                 ('platform_language', models.CharField(blank=True, max_length=35, validators=[django.core.validators.RegexValidator('^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$', 'Enter a language tag, e.g. en or pt-BR.')])),
                 ('ad_tracking', models.BooleanField(blank=True, null=True, verbose_name='ad tracking allowed')),
-                ('ad_id', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text], verbose_name='ad identifier')),
-                ('app_id', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text], verbose_name='application ID')),
-                ('app_installation_id', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text], verbose_name='application installation ID')),
-                ('app_version', models.CharField(blank=True, max_length=50, validators=[profiles.models.validate_text], verbose_name='application version')),
+                ('ad_id', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text], verbose_name='ad identifier')),
+                ('app_id', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text], verbose_name='application ID')),
+                ('app_installation_id', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text], verbose_name='application installation ID')),
+                ('app_version', models.CharField(blank=True, max_length=50, validators=[core.text.validate_text], verbose_name='application version')),
                 ('browser', models.CharField(blank=True, choices=[('bots', 'Bots'), ('internet_explorer', 'Internet Explorer'), ('firefox', 'Firefox'), ('safari', 'Safari'), ('facebook', 'Facebook'), ('chrome', 'Chrome'), ('opera', 'Opera'), ('outlook', 'Outlook'), ('thunderbird', 'Thunderbird')], max_length=20)),
-                ('browser_version', models.CharField(blank=True, max_length=50, validators=[profiles.models.validate_text])),
+                ('browser_version', models.CharField(blank=True, max_length=50, validators=[core.text.validate_text])),
                 ('reg_date', models.DateTimeField(blank=True, null=True, verbose_name='registration date')),
                 ('reg_ip', models.GenericIPAddressField(blank=True, null=True, protocol='IPv4', verbose_name='Reg IP')),
-                ('reg_source', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text], verbose_name='registration source')),
+                ('reg_source', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text], verbose_name='registration source')),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('deleted_at', models.DateTimeField(blank=True, editable=False, null=True)),
@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=63, validators=[django.core.validators.RegexValidator('^[A-Za-z][A-Za-z0-9_]{0,62}$', 'Use letters, digits and underscores, starting with a letter (e.g. app_plan).')])),
-                ('label', models.CharField(blank=True, max_length=200, validators=[profiles.models.validate_text])),
+                ('label', models.CharField(blank=True, max_length=200, validators=[core.text.validate_text])),
                 ('type', models.CharField(choices=[('number', 'Number'), ('float', 'Float'), ('line', 'Line'), ('date', 'Date'), ('boolean', 'Boolean'), ('enum', 'Enum'), ('ip', 'IP'), ('tags', 'Tags')], max_length=10)),
                 ('options', models.JSONField(blank=True, default=list, help_text='Enum options.')),
                 ('required', models.BooleanField(default=False)),

@@ -3,7 +3,7 @@ import pytest
 from audit.context import acting
 from audit.models import AuditEntry
 from audit.signals import ERASED
-from profiles.services import delete_profile
+from operations.profiles import delete_profile
 from tests.factories import CustomFieldFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db

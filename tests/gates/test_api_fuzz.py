@@ -23,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.factories import CustomFieldFactory, ProfileFactory
 
+pytestmark = pytest.mark.gates
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,

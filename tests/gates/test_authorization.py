@@ -25,16 +25,21 @@ from tests.gates.world import (
     PATTERNS,
     UNNAMED,
     addresses_a_database_object,
+    admin_object_model,
     parameters_of,
     url_kwargs,
 )
 
+pytestmark = pytest.mark.gates
+
 TABLE = Path(__file__).with_name("authorization_matrix.txt")
-ROLES = ["anonymous", "charlie", "bob", "bob-outsider", "alice"]
+ROLES = ["anonymous", "charlie", "bob", "bob-outsider", "alice", "dana-outsider"]
 DENIED = {"login", "403", "404", "405", "406"}
 # Answers that mean the request got past authorization into the view's own logic.
 GOT_THROUGH = {400, 409, 410, 415}
 LOGIN_PATHS = {reverse("login"), reverse("admin:login")}
+# The admin answers a change page of an object it does not show with a redirect to its index.
+ADMIN_MISSING_PATHS = {reverse("admin:index")}
 # URL parameters that hold integers: identifiers of configuration objects (segments), not
 # of personal data. A new integer parameter must be added here deliberately.
 INTEGER_PARAMETERS = {"segment_id", "content_type_id"}
@@ -85,16 +90,32 @@ def request(client, pattern, method, url):
     return getattr(client, method.lower())(url)
 
 
-def outcome(response):
-    """What a response means for authorization: got through ("ok") or which refusal."""
+def outcome(response, *, admin_object=False):
+    """What a response means for authorization: got through ("ok") or which refusal.
+
+    ``admin_object``: the request asked the admin for an object's page.
+    """
     code = response.status_code
     if code == 401:
         return "login"
     if 300 <= code < 400:
-        return "login" if urlsplit(response["Location"]).path in LOGIN_PATHS else "ok"
+        path = urlsplit(response["Location"]).path
+        if admin_object and path in ADMIN_MISSING_PATHS:
+            return "404"
+        return "login" if path in LOGIN_PATHS else "ok"
     if 200 <= code < 300 or code in GOT_THROUGH:
         return "ok"
     return str(code)
+
+
+def listed(response, pattern, obj):
+    """For an admin list asked for another database's object: "ok" if the list shows it,
+    "404" if not (the admin hides it as it hides that object's change page)."""
+    if response.status_code != 200:
+        return outcome(response)
+    app_model = pattern.name.removeprefix("admin:").removesuffix("_changelist")
+    change_url = reverse(f"admin:{app_model}_change", args=[obj.pk])
+    return "ok" if change_url in response.content.decode() else "404"
 
 
 def observe(pattern, world):
@@ -103,6 +124,12 @@ def observe(pattern, world):
     outsider_url = None
     if addresses_a_database_object(pattern):
         outsider_url = reverse(pattern.name, kwargs=url_kwargs(pattern, world, world.outsider))
+    admin_model = admin_object_model(pattern, world)
+    staff_outsider_url = outsider_url
+    if admin_model is not None:
+        staff_outsider_url = reverse(
+            pattern.name, kwargs=url_kwargs(pattern, world, world.outsider)
+        )
     for method in pattern.methods:
         row = {}
         for role in ROLES:
@@ -110,12 +137,18 @@ def observe(pattern, world):
             user = world.users.get(role.split("-")[0])
             if user is not None:
                 client.force_login(user)
-            url = outsider_url if role == "bob-outsider" else own_url
+            url = {"bob-outsider": outsider_url, "dana-outsider": staff_outsider_url}.get(
+                role, own_url
+            )
             if url is None:
                 row[role] = "-"
                 continue
             with transaction.atomic():
-                row[role] = outcome(request(client, pattern, method, url))
+                response = request(client, pattern, method, url)
+                if role == "dana-outsider" and pattern.name.endswith("_changelist"):
+                    row[role] = listed(response, pattern, world.outsider[admin_model])
+                else:
+                    row[role] = outcome(response, admin_object=admin_model is not None)
                 transaction.set_rollback(True)
         observed[method] = row
     return observed

@@ -38,7 +38,7 @@ from django.urls import resolve, reverse
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from profiles.fieldtypes import FieldType
+from core.fieldtypes import FieldType
 from profiles.models import Profile, ProfileDatabase
 from segments.models import Segment
 from subscriptions.models import Resource
@@ -46,7 +46,7 @@ from tests.factories import CustomFieldFactory
 from tests.gates.world import PATTERNS, url_kwargs
 from tests.subscriptions.factories import SubscriptionFieldFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.gates]
 
 NUL = "a\x00b"
 SURROGATE = "\ud800"  # json.dumps writes it as the JSON text "\ud800"

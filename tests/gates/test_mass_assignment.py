@@ -28,7 +28,11 @@ from profiles.models import Profile, ProfileDatabase
 from subscriptions.models import Subscription
 from tests.gates.world import PATTERNS, url_kwargs
 
+pytestmark = pytest.mark.gates
+
 OUR_APPS = ("config", "profiles", "subscriptions", "history", "segments", "audit")
+# Packages holding the serializers and forms (the apps' models are in OUR_APPS).
+OUR_PACKAGES = (*OUR_APPS, "core", "operations", "web", "demo")
 FORGED_ID = 987654321
 FORGED_HEX = "deadbeefdeadbeefdeadbeef"
 FORGED_TEXT = "forged-by-client"
@@ -174,7 +178,9 @@ API_WRITES = [
 def serializer_of(pattern, action):
     """The serializer class the view uses for ``action``, or None for hand-checked input."""
     view_class = pattern.callback.cls
-    view = view_class(action=action, format_kwarg=None, kwargs={}, request=None)
+    # The router's keyword arguments carry an extra action's own serializer_class.
+    initkwargs = getattr(pattern.callback, "initkwargs", {})
+    view = view_class(**initkwargs, action=action, format_kwarg=None, kwargs={}, request=None)
     try:
         return view.get_serializer_class()
     except (AssertionError, AttributeError):
@@ -229,7 +235,7 @@ def minimal_body(name, world):
 def with_forged_fields(name, body, keys, world):
     extra = {key: forged(key, world) for key in keys}
     if name == "api:profile-import":  # the rows are profiles: forge inside them
-        from profiles.api.serializers import ProfileSerializer
+        from web.profiles.api.serializers import ProfileSerializer
 
         read_only, _ = fields_of(ProfileSerializer, world)
         row_keys = read_only | set(PRIVILEGED)
@@ -270,6 +276,26 @@ def test_the_api_ignores_or_refuses_forged_fields(pattern, method, action, world
             problems += check_nothing_stuck(world, before, label)
             transaction.set_rollback(True)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "method", "action"),
+    API_WRITES,
+    ids=[f"{p.name}-{m}" for p, m, _ in API_WRITES],
+)
+def test_an_unknown_key_is_a_400_naming_it(pattern, method, action, world, db):
+    """A key no endpoint takes ("mode" where there is none, a typo) is never dropped silently."""
+    body = {} if method == "PATCH" else minimal_body(pattern.name, world)
+    client = Client()
+    client.force_login(world.users["alice"])
+    url = reverse(pattern.name, kwargs=url_kwargs(pattern, world, world.own))
+    with transaction.atomic():
+        response = getattr(client, method.lower())(
+            url, {**body, "no_such_key": 1}, content_type="application/json"
+        )
+        transaction.set_rollback(True)
+    assert response.status_code == 400, f"{method} {url}: {response.status_code}"
+    assert "no_such_key" in response.content.decode(), response.content[:300]
 
 
 def test_every_creating_endpoint_has_a_body(world):
@@ -420,7 +446,7 @@ def our_subclasses(base):
     while stack:
         for subclass in stack.pop().__subclasses__():
             stack.append(subclass)
-            if subclass.__module__.split(".")[0] in OUR_APPS:
+            if subclass.__module__.split(".")[0] in OUR_PACKAGES:
                 found.add(subclass)
     return sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
 

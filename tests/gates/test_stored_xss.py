@@ -41,28 +41,29 @@ from django.urls.exceptions import Resolver404
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
+from core.fieldtypes import FieldType
+from core.text import validate_text
 from history.models import Event
 from history.types import EVENT_TYPES, URL_MAX_LENGTH
-from profiles.api.serializers import (
+from profiles.models import CustomField, ProfileDatabase
+from segments.models import Segment
+from subscriptions.models import Channel, ContactKind, SuppressedAddress
+from tests.gates.world import PATTERNS, model_of
+from web.profiles.api.serializers import (
     CustomFieldSerializer,
     DatabaseSerializer,
     ProfileSerializer,
 )
-from profiles.fieldtypes import FieldType
-from profiles.forms import NewTabForm
-from profiles.models import CustomField, ProfileDatabase, validate_text
-from profiles.sections import SECTIONS
-from segments.models import Segment
-from subscriptions.api import (
+from web.profiles.forms import NewTabForm
+from web.profiles.sections import sections
+from web.subscriptions.api import (
     CategorySerializer,
     ResourceSerializer,
     SubscriptionFieldSerializer,
     SubscriptionSerializer,
 )
-from subscriptions.models import Channel, ContactKind, SuppressedAddress
-from tests.gates.world import PATTERNS, model_of
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.gates]
 
 # -- The corpus ---------------------------------------------------------------------------
 
@@ -669,9 +670,9 @@ def _carrier_object(carrier, model):
 
 
 # Pages that answer a data tab switch (#tab-content) with the same partial: the profile
-# page and its lower sections (profiles.sections.render_section). A ``?tab=`` requested on
+# page and its lower sections (web.profiles.sections.render_section). A ``?tab=`` requested on
 # one of them is not requested again on the others.
-PROFILE_PAGES = {"profiles:detail", *(section.url_name for section in SECTIONS)}
+PROFILE_PAGES = {"profiles:detail", *(section.url_name for section in sections())}
 
 
 def crawl(client, carriers):

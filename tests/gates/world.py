@@ -2,7 +2,8 @@
 
 ``build_world`` makes one of everything in bob's database and again in a database he is
 not a member of, plus one object of each remaining model the admin shows; ``url_kwargs``
-fills a pattern's parameters with either side's objects.
+fills a pattern's parameters with either side's objects. dana is staff with every
+permission but, like bob, a member of bob's database only: the other side is hers to miss.
 """
 
 import re
@@ -13,8 +14,9 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from audit.models import AuditEntry
 from history.models import Event
-from profiles.models import CustomField, Profile, ProfileDatabase
+from profiles.models import CustomField, Profile, ProfileDatabase, ProfilePhone
 from segments.models import Segment, SegmentMembership
 from subscriptions.models import Category, Resource, Subscription, SuppressedAddress
 from tests.conftest import MARKETER_PERMISSIONS
@@ -108,6 +110,8 @@ def build_world():
     bob.user_permissions.add(*Permission.objects.filter(codename__in=MARKETER_PERMISSIONS))
     charlie = UserFactory(username="charlie")
     Token.objects.create(user=charlie)
+    dana = UserFactory(username="dana", is_staff=True)
+    dana.user_permissions.add(*Permission.objects.all())
     Group.objects.create(name="Marketers")
 
     resource = ResourceFactory(name="Website")
@@ -118,18 +122,21 @@ def build_world():
         profile = ProfileFactory(database=database, phones=["+14155550100"])
         subscription = SubscriptionFactory(profile=profile, resource=resource, status="unconfirmed")
         segment = Segment.objects.create(name=f"{name} VIP", database=database)
-        SegmentMembership.objects.create(segment=segment, profile=profile)
+        membership = SegmentMembership.objects.create(segment=segment, profile=profile)
         bucket.update(
             {
                 ProfileDatabase: database,
                 CustomField: CustomFieldFactory(database=database),
                 Profile: profile,
+                ProfilePhone: profile.phone_index.get(),
                 Subscription: subscription,
                 Segment: segment,
+                SegmentMembership: membership,
                 Event: EventFactory(profile=profile),
+                AuditEntry: AuditEntry.objects.filter(profile_id=profile.profile_id).first(),
             }
         )
-    own[ProfileDatabase].members.add(bob)
+    own[ProfileDatabase].members.add(bob, dana)
     # One of each remaining model the admin shows, so its change pages are checked too.
     SubscriptionFieldFactory(resource=resource)
     SuppressedAddress.objects.create(
@@ -143,7 +150,7 @@ def build_world():
     own[Resource] = resource
     own[Category] = resource.categories.first()
     return World(
-        users={"alice": alice, "bob": bob, "charlie": charlie},
+        users={"alice": alice, "bob": bob, "charlie": charlie, "dana": dana},
         own=own,
         outsider=outsider,
         confirmation_token=own[Subscription].confirmation_token(),
@@ -212,6 +219,20 @@ def url_kwargs(pattern, world, objects):
             )
         kwargs[parameter] = value
     return kwargs
+
+
+def admin_object_model(pattern, world):
+    """The model of a database's object an admin pattern shows (its change, delete and
+    history pages, its list), or None."""
+    if pattern.kind != "admin":
+        return None
+    if pattern.name == "admin:view_on_site":  # a redirect to the object's page
+        return Profile
+    model, _ = model_of(pattern)
+    listed = pattern.name.endswith("_changelist")
+    if model in world.outsider and (listed or "object_id" in pattern.parameters):
+        return model
+    return None
 
 
 def addresses_a_database_object(pattern):

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from history import views
 from tests.history.factories import make_event
+from web.history import views
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.status import Status
 from history.models import Event
-from history.services import MAX_BATCH, ingest_event
-from profiles.models import Status
+from history.reports import MAX_BATCH
+from operations.events import ingest_event
 from subscriptions.models import SuppressedAddress
 from tests.factories import ProfileFactory
 

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from profiles.api.serializers import PROFILE_FIELDS
 from tests.factories import CustomFieldFactory, ProfileFactory
+from web.profiles.api.serializers import PROFILE_FIELDS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.gates]
 
 DATABASE = "<database id>"
 CUSTOM_FIELDS = [

@@ -1,7 +1,7 @@
 import pytest
 
 from history.models import Event
-from profiles.imports import MAX_IMPORT_ROWS
+from operations.imports import MAX_IMPORT_ROWS
 from profiles.models import Profile
 from tests.conftest import grant
 from tests.factories import CustomFieldFactory, ProfileDatabaseFactory, ProfileFactory, UserFactory
@@ -225,6 +225,12 @@ DB = object()  # stands for the database fixture's id
         ({"database": DB, "profiles": [{}]}, "match"),
         (
             {"database": DB, "match": "email", "profiles": [{}], "detect_location": "perhaps"},
+            "detect_location",
+        ),
+        ({"database": DB, "match": "email", "profiles": [{}], "mode": "insert"}, "mode"),
+        # One vocabulary for booleans wherever text carries one: true and false.
+        (
+            {"database": DB, "match": "email", "profiles": [{}], "detect_location": "yes"},
             "detect_location",
         ),
     ],

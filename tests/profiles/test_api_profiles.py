@@ -328,13 +328,20 @@ def test_it_detects_no_location_when_told_not_to(client, database):
     assert response.json()["reg_country"] == ""
 
 
-def test_it_rejects_a_detect_location_that_is_not_a_boolean(client, database):
+@pytest.mark.parametrize("word", ["perhaps", "yes", "1"])
+def test_it_rejects_a_detect_location_that_is_not_true_or_false(client, database, word):
     response = client.post(
-        f"{URL}?detect_location=perhaps", {"database": database.pk}, format="json"
+        f"{URL}?detect_location={word}", {"database": database.pk}, format="json"
     )
     assert response.status_code == 400
-    assert "detect_location" in response.json()
+    assert response.json()["detect_location"] == ["Enter true or false."]
     assert not Profile.objects.exists()
+
+
+def test_a_bad_custom_value_is_named_once_by_its_key(client, database, plan):
+    response = client.post(URL, {"database": database.pk, "fields": {"plan": 5}}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"fields": {"plan": ["Enter one of: gold, silver."]}}
 
 
 def test_it_relocates_a_changed_ip(client, database):

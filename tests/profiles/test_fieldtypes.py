@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from profiles.fieldtypes import (
+from core.fieldtypes import (
     FieldType,
     clean_value,
     display_value,

@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from profiles import fieldtypes
-from profiles.fieldtypes import FieldType, clean_value
-from profiles.models import normalize_phone, normalize_phones
+from core import fieldtypes
+from core.fieldtypes import FieldType, clean_value
+from core.text import normalize_phone, normalize_phones
+
+pytestmark = pytest.mark.gates
 
 settings.register_profile(
     "fieldtypes",
@@ -56,6 +58,7 @@ json_ish = st.recursive(
     ),
     max_leaves=8,
 )
+
 options_lists = st.lists(st.text(max_size=12), max_size=5)
 
 

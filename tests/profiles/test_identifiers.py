@@ -1,6 +1,7 @@
 import pytest
 from django.db import IntegrityError
 
+from operations.profiles import create_profile
 from profiles.models import Profile
 from tests.factories import ProfileDatabaseFactory, ProfileFactory
 
@@ -31,8 +32,7 @@ def test_it_allows_one_email_in_two_databases_but_not_twice_in_one():
 
 
 def test_it_indexes_phones_for_lookup():
-    profile = ProfileFactory(phones=["+1 202 555 0179"])
-    profile.full_clean()
-    profile.save()
+    database = ProfileDatabaseFactory()
+    profile = create_profile(database, {"phones": ["+1 202 555 0179"]}, source="api")
     assert profile.phones == ["+12025550179"]
     assert list(Profile.objects.search("+12025550179")) == [profile]

@@ -61,7 +61,7 @@ def test_it_names_the_bad_fields_and_saves_nothing(client, bob, database):
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "taken@example.com" in errors["email"][0]
-    assert errors["custom.score"] == ["score: Enter a whole number, e.g. 42 or -7."]
+    assert errors["custom.score"] == ["Enter a whole number, e.g. 42 or -7."]
     assert Profile.objects.count() == 1
 
 

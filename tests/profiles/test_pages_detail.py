@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import MARKETER_PERMISSIONS, grant
 from tests.factories import CustomFieldFactory, EventFactory, ProfileFactory, UserFactory
+from web.profiles import sections
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,24 @@ def test_it_shows_the_header_with_identifiers_and_status(client, bob, profile):
     ):
         assert text in html
     assert '<span class="avatar avatar-initials" aria-hidden="true">AL</span>' in html
+
+
+def test_the_page_shows_the_sections_the_apps_registered_in_their_order(
+    client, bob, profile, monkeypatch
+):
+    """The page names no app: what is registered is shown, the first one opens."""
+    registered = dict(sections._registry)
+    first = sections.Section(**{**vars(registered["subscriptions"]), "order": 1})
+    monkeypatch.setattr(sections, "_registry", {**registered, "subscriptions": first})
+    client.force_login(bob)
+
+    response = client.get(profile.get_absolute_url())
+
+    assert response.context["section"].slug == "subscriptions"
+    html = response.content.decode()
+    bar = re.search(r'<nav id="section-tabs".*?</nav>', html, re.S).group(0)
+    labels = re.findall(r'role="tab"[^>]*>([^<]+)</a>', bar)
+    assert labels == ["Subscriptions", "History", "Interactions", "Data", "Loyalty programs"]
 
 
 def test_it_opens_on_the_history_section_with_the_default_data_tab(client, bob, profile):

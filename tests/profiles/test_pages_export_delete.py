@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from history.models import Event
+from operations.segments import add_to_segment
 from profiles.models import Profile
 from segments.models import Segment
-from segments.services import add_to_segment
 from tests.factories import CustomFieldFactory, EventFactory, ProfileFactory
 
 pytestmark = pytest.mark.django_db

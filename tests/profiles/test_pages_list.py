@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from profiles.views.listing import PAGE_SIZE
 from tests.factories import ProfileDatabaseFactory, ProfileFactory
+from web.profiles.views.listing import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 URL = reverse("profiles:list")

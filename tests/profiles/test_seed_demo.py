@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.fieldtypes import FieldType
+from core.text import country_from_ip
+from demo.management.commands.seed_demo import Generator, demo_password
 from history.models import Event
 from history.types import EVENT_TYPES_BY_SLUG
-from profiles.fieldtypes import FieldType
-from profiles.management.commands.seed_demo import Generator, demo_password
-from profiles.models import CustomField, Profile, ProfileDatabase, country_from_ip
+from profiles.models import CustomField, Profile, ProfileDatabase
 from segments.models import Segment, SegmentMembership
 from subscriptions.models import Subscription, SuppressedAddress
 

@@ -1,15 +1,20 @@
 """The admin of resources, channels, categories and subscriptions: the same rules as the API."""
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
 from history.models import Event
+from profiles.models import Profile
 from subscriptions.models import Channel, Subscription
+from tests.factories import ProfileDatabaseFactory, ProfileFactory, UserFactory
 from tests.subscriptions.factories import (
     CategoryFactory,
     ResourceFactory,
     SubscriptionFactory,
+    SubscriptionFieldFactory,
     channel,
 )
 
@@ -156,3 +161,100 @@ def test_a_builtin_channel_cannot_be_deleted(admin_client):
     response = admin_client.get(reverse("admin:subscriptions_channel_delete", args=[email.pk]))
 
     assert response.status_code == 403
+
+
+# -- A staff member limited to some databases ----------------------------------------------
+
+
+@pytest.fixture
+def limited_staff(client, database):
+    """dana: staff with every permission, a member of the ``database`` fixture only."""
+    dana = UserFactory(username="dana", is_staff=True)
+    dana.user_permissions.add(*Permission.objects.all())
+    database.members.add(dana)
+    client.force_login(dana)
+    return client
+
+
+@pytest.fixture
+def elsewhere(resource):
+    """A subscription of a profile in a database dana is not a member of."""
+    profile = ProfileFactory(database=ProfileDatabaseFactory(name="Partners"))
+    return SubscriptionFactory(profile=profile, resource=resource, contact="hidden@example.com")
+
+
+def test_the_subscription_list_shows_only_the_staff_members_databases(
+    limited_staff, profile, resource, elsewhere
+):
+    SubscriptionFactory(profile=profile, resource=resource, contact="shown@example.com")
+
+    page = limited_staff.get(reverse("admin:subscriptions_subscription_changelist"))
+
+    html = page.content.decode()
+    assert "shown@example.com" in html
+    assert "hidden@example.com" not in html
+
+
+def test_another_databases_subscription_is_not_found_in_the_admin(limited_staff, elsewhere):
+    url = reverse("admin:subscriptions_subscription_change", args=[elsewhere.pk])
+
+    response = limited_staff.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_a_subscription_cannot_be_added_to_another_databases_profile(
+    limited_staff, resource, elsewhere
+):
+    response = limited_staff.post(
+        reverse("admin:subscriptions_subscription_add"),
+        admin_add_data(elsewhere.profile, resource),
+    )
+
+    assert response.status_code == 200
+    assert "profile" in response.context["adminform"].form.errors
+    assert Subscription.objects.count() == 1
+
+
+def test_view_on_site_does_not_name_another_databases_profile(limited_staff, elsewhere):
+    profile_type = ContentType.objects.get_for_model(Profile)
+    url = reverse("admin:view_on_site", args=[profile_type.pk, elsewhere.profile.pk])
+
+    response = limited_staff.get(url)
+
+    assert response.status_code == 404
+    assert elsewhere.profile.profile_id not in response.content.decode()
+
+
+# -- Custom subscription fields ----------------------------------------------------------
+
+
+def test_a_subscription_field_holding_values_keeps_its_type_in_the_resource_admin(
+    admin_client, profile, resource
+):
+    seats = SubscriptionFieldFactory(resource=resource, name="seats", type="number")
+    SubscriptionFactory(profile=profile, resource=resource, custom_values={"seats": 3})
+    url = reverse("admin:subscriptions_resource_change", args=[resource.pk])
+    data = {
+        "name": resource.name,
+        "channels": [],
+        "categories-TOTAL_FORMS": "0",
+        "categories-INITIAL_FORMS": "0",
+        "fields-TOTAL_FORMS": "1",
+        "fields-INITIAL_FORMS": "1",
+        "fields-0-id": seats.pk,
+        "fields-0-resource": resource.pk,
+        "fields-0-position": "0",
+        "fields-0-name": "seats",
+        "fields-0-type": "line",
+        "fields-0-options": "",
+    }
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 200
+    formset = response.context["inline_admin_formsets"][1].formset
+    assert "type" in formset.forms[0].errors
+    seats.refresh_from_db()
+    assert seats.type == "number"

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from subscriptions import services
+from operations import subscriptions as services
 from tests.subscriptions.factories import channel
 
 pytestmark = pytest.mark.django_db

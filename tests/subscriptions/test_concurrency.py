@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
-from subscriptions import services
+from operations import subscriptions as services
 from subscriptions.models import CHANNEL_LIMIT, PROFILE_LIMIT, Subscription
 from tests.factories import ProfileDatabaseFactory, ProfileFactory
 from tests.subscriptions.factories import ResourceFactory, SubscriptionFactory, channel

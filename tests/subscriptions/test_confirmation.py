@@ -6,7 +6,8 @@ import pytest
 from django.core import signing
 
 from history.models import Event
-from subscriptions import services
+from operations import subscriptions as services
+from operations.events import ingest_event
 from subscriptions.models import CONFIRMATION_MAX_AGE
 from tests.subscriptions.factories import channel
 
@@ -147,3 +148,22 @@ def test_the_link_of_a_deleted_subscription_is_refused(client, waiting):
 
 def test_it_rejects_a_post(client, waiting):
     assert client.post(waiting.confirmation_path()).status_code == 405
+
+
+@pytest.mark.parametrize("path", ["link", "reported"])
+def test_the_link_and_a_reported_click_confirm_alike(client, profile, waiting, path):
+    """One implementation of double opt-in, whichever way the click arrives."""
+    services.set_status(waiting, "subscribed")  # an earlier click confirmed the subscription
+    profile.status = "unconfirmed"
+    profile.save()
+
+    if path == "link":
+        client.get(waiting.confirmation_path())
+    else:
+        ingest_event(profile, "confirmation_click", {"subscription": waiting.public_id})
+
+    profile.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (profile.status, waiting.status) == ("subscribed", "subscribed")
+    change = Event.objects.get(type="status_changed")
+    assert change.data == {"from": "unconfirmed", "to": "subscribed", "source": "confirmation"}

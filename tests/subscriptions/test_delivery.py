@@ -4,6 +4,7 @@ category), or none with the reason."""
 import pytest
 from django.utils import timezone
 
+from operations.profiles import change_status
 from subscriptions.models import Delivery, Subscription, SuppressedAddress
 from tests.subscriptions.factories import (
     CategoryFactory,
@@ -125,10 +126,33 @@ def test_when_every_address_is_suppressed_the_reason_says_so(profile, resource):
 
 def test_a_hard_bounced_profile_suppresses_its_email_and_stops_delivery(profile, resource):
     make(profile, resource, profile.email)
-    profile.status = "hard_bounced"
-    profile.save()
+    change_status(profile, "hard_bounced", source="hard_bounce")
 
     delivery = resolve(profile, resource)
 
     assert delivery.reason == Delivery.GLOBAL_STATUS
     assert SuppressedAddress.objects.is_suppressed(profile.email)
+
+
+def test_a_profile_in_the_global_control_group_gets_no_marketing_message(profile, resource):
+    make(profile, resource, profile.email)
+    profile.in_control_group = True
+    profile.save()
+
+    delivery = resolve(profile, resource)
+
+    assert (delivery.subscription, delivery.reason) == (None, Delivery.CONTROL_GROUP)
+    assert "control group" in delivery.message
+
+
+def test_the_subscriptions_section_says_nobody_receives_in_the_control_group(
+    client, bob, profile, resource
+):
+    make(profile, resource, profile.email)
+    profile.in_control_group = True
+    profile.save()
+    client.force_login(bob)
+
+    html = client.get(f"/profiles/{profile.profile_id}/subscriptions/").content.decode()
+
+    assert "Nobody receives: The profile is in the global control group" in html

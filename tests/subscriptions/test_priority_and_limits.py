@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from history.models import Event
-from subscriptions import services
+from operations import subscriptions as services
 from subscriptions.models import CHANNEL_LIMIT, PROFILE_LIMIT, Subscription
 from tests.subscriptions.factories import ResourceFactory, SubscriptionFactory, channel
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from history.models import Event
-from subscriptions import services
+from operations import subscriptions as services
 from subscriptions.models import Subscription, SuppressedAddress
 from tests.conftest import MARKETER_PERMISSIONS, grant
 from tests.factories import UserFactory

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from history.models import Event
-from subscriptions import services
+from operations import subscriptions as services
 from subscriptions.models import Subscription
 from tests.subscriptions.factories import (
     CategoryFactory,
@@ -49,7 +49,7 @@ def test_it_keeps_device_fields_registration_and_custom_values(profile, resource
         resource=resource,
         channel=channel("push"),
         contact="token-1",
-        fields={"plan": "pro", "seats": "3"},
+        custom_values={"plan": "pro", "seats": "3"},
         device={"device_type": "mobile", "platform": "android", "ad_tracking": True},
         registration={"reg_ip": "203.0.113.9", "reg_source": "app"},
     )
@@ -73,8 +73,8 @@ def test_it_keeps_device_fields_registration_and_custom_values(profile, resource
         ({"priority": True}, "priority"),
         ({"categories": [999999]}, "categories"),
         ({"categories": ["news"]}, "categories"),
-        ({"fields": {"unknown": 1}}, "fields"),
-        ({"fields": {"seats": "many"}}, "fields"),
+        ({"custom_values": {"unknown": 1}}, "custom_values.unknown"),
+        ({"custom_values": {"seats": "many"}}, "custom_values.seats"),
         ({"device": {"device_type": "tablet"}}, "device_type"),
         ({"device": {"platform_timezone": "Mars/Olympus"}}, "platform_timezone"),
         ({"device": {"colour": "red"}}, "device"),
@@ -125,7 +125,7 @@ def test_it_requires_the_required_custom_fields(profile, resource, email):
     with pytest.raises(ValidationError) as error:
         services.subscribe(profile, resource=resource, channel=email, contact="a@example.com")
 
-    assert error.value.message_dict["fields"] == ["plan: this field is required."]
+    assert error.value.message_dict["custom_values.plan"] == ["This field is required."]
 
 
 def test_it_refuses_the_same_contact_twice_in_one_channel(profile, resource, email):
@@ -161,7 +161,7 @@ def test_update_changes_status_priority_categories_fields_and_records_history(
         status="unsubscribed",
         priority=7,
         categories=[offers.pk],
-        fields={"seats": 2},
+        custom_values={"seats": 2},
         device={"browser": "firefox"},
     )
 

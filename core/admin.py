@@ -1,0 +1,133 @@
+"""Admin pieces every app's admin uses: scoping, cheap deletion pages, counts, typed fields.
+
+Tables hold millions of rows: a list never counts the whole table, and a deletion page
+summarises what goes with an object instead of listing every related row.
+"""
+
+from collections import Counter
+
+from django import forms
+from django.db import router
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+from django.db.models.functions import Coalesce
+from django.utils.html import format_html
+from django.utils.text import capfirst
+
+from . import scoping
+from .fieldtypes import parse_options
+
+
+def summarised_deletion(objs, using):
+    """Return what deleting objs takes with it as counts per model, for the confirmation page.
+
+    Django's default lists every related row (every history event of a profile) and,
+    for a protected relation, loads every protecting row; counting keeps the page small.
+    """
+    collector = Collector(using=using, origin=objs)
+    try:
+        collector.collect(objs)
+    except (ProtectedError, RestrictedError) as error:
+        counts = Counter(obj._meta.verbose_name_plural for obj in error.protected_objects)
+        return [f"{count} {name} still refer to it" for name, count in counts.items()]
+    counts = Counter()
+    for model, instances in collector.data.items():
+        counts[model._meta.verbose_name_plural] += len(instances)
+    for queryset in collector.fast_deletes:
+        counts[queryset.model._meta.verbose_name_plural] += queryset.count()
+    return counts
+
+
+class SummarisedDeleteMixin:
+    """Confirm a deletion with counts per kind of row, not one line per related row."""
+
+    def protected_summary(self, objs):
+        """Return why objs cannot be deleted (checked cheaply before collecting), or []."""
+        return []
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        result = self.protected_summary(objs) or summarised_deletion(
+            objs, router.db_for_write(self.model)
+        )
+        if isinstance(result, list):
+            return [str(obj) for obj in objs], {}, set(), result
+        model_count = {name: count for name, count in result.items() if count}
+        perms_needed = set()
+        if not self.has_delete_permission(request):
+            perms_needed.add(self.model._meta.verbose_name)
+        deleted = [format_html("{}: {}", capfirst(self.model._meta.verbose_name), o) for o in objs]
+        return deleted, model_count, perms_needed, []
+
+
+def count_of(model, field):
+    """Return a subquery counting model rows whose field points at the outer row."""
+    counted = (
+        model.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+# Models a foreign key may point at that belong to a profile database: the lookup from
+# each to its database (by label: the core names no app's module).
+DATABASE_OBJECTS = {
+    "profiles.ProfileDatabase": "",
+    "profiles.Profile": "database",
+    "segments.Segment": "database",
+}
+
+
+class ScopedAdminMixin:
+    """List, show and edit only rows of the profile databases the staff member may see.
+
+    ``database_path`` is the lookup from the rows to their database. A foreign key to a
+    database, a profile or a segment accepts only the visible ones (a raw id typed in
+    included).
+    """
+
+    database_path = "database"
+
+    def get_queryset(self, request):
+        return scoping.visible(super().get_queryset(request), request.user, self.database_path)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        target = db_field.related_model
+        if target._meta.label in DATABASE_OBJECTS:
+            kwargs["queryset"] = scoping.visible(
+                target._default_manager.all(), request.user, DATABASE_OBJECTS[target._meta.label]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TypedFieldForm(forms.ModelForm):
+    """A custom field definition with its enum options typed as one comma-separated line.
+
+    A field that holds values keeps its name, type and the options in use
+    (``TypedField.held_value_errors``), so no stored value is stranded.
+    """
+
+    options = forms.CharField(
+        required=False,
+        help_text="Enum only: the allowed values as one comma-separated line, e.g. bronze, gold.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.initial.get("options"), list):
+            self.initial["options"] = ", ".join(self.initial["options"])
+
+    def clean_options(self):
+        return parse_options(self.cleaned_data.get("options") or "")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        field_type, options = cleaned_data.get("type"), cleaned_data.get("options")
+        if self.instance.pk and field_type and "name" in cleaned_data and options is not None:
+            errors = self.instance.held_value_errors(cleaned_data["name"], field_type, options)
+            for name, messages in errors.items():
+                self.add_error(name, messages)
+        return cleaned_data

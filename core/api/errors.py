@@ -1,0 +1,130 @@
+"""JSON errors of the API: every failure is a 4xx naming the field, never a 500.
+
+Domain code raises Django's ``ValidationError`` keyed by model field names, a custom
+field's value under ``custom_values.<name>``; ``api_detail`` turns it into the API's names
+in this one place (``{"fields": {"plan": ["Enter one of: bronze, gold."]}}``).
+"""
+
+import itertools
+import math
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import QueryDict
+from rest_framework import exceptions, parsers, status
+from rest_framework.response import Response
+
+from core.text import INT64_MAX, INT64_MIN, check_text
+
+MAX_REPORTED = 50
+# Model field names the API calls otherwise.
+API_NAMES = {"custom_values": "fields"}
+
+
+def unstorable(value, path=()):
+    """Yield (path, message) for each value in parsed request data that no column holds.
+
+    Text with a NUL (PostgreSQL refuses it in text and JSON columns) or a lone surrogate
+    (not encodable as UTF-8), in values and in keys; integers beyond 64 bits; numbers that
+    overflowed to infinity (1e400). Checked once for every body, whatever the field.
+    """
+    if isinstance(value, str):
+        try:
+            check_text(value)
+        except DjangoValidationError as error:
+            yield path, error.messages[0]
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        yield path, "Enter a whole number between -2^63 and 2^63-1."
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield path, "Enter a finite number."
+    elif isinstance(value, QueryDict):
+        for key, values in value.lists():
+            for item in values:
+                yield from unstorable(item, (*path, key))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            key_problems = list(unstorable(key)) if isinstance(key, str) else []
+            if key_problems:  # named with the bad characters escaped, so the answer encodes
+                shown = key.encode("utf-8", "backslashreplace").decode().replace("\x00", r"\x00")
+                yield (*path, shown), f"Key: {key_problems[0][1]}"
+            else:
+                yield from unstorable(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from unstorable(item, (*path, str(index)))
+
+
+def nested_errors(problems):
+    """Return {field: {nested field: [message]}} for (path, message) pairs."""
+    detail = {}
+    for path, message in problems:
+        node = detail
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node.setdefault(path[-1] if path else "non_field_errors", []).append(message)
+    return detail
+
+
+class StorableDataMixin:
+    """Refuse a body holding text or numbers no column can store: a 400 naming each field."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        data = parsed.data if isinstance(parsed, parsers.DataAndFiles) else parsed
+        problems = list(itertools.islice(unstorable(data), MAX_REPORTED))
+        if problems:
+            raise exceptions.ValidationError(nested_errors(problems))
+        return parsed
+
+
+class JSONParser(StorableDataMixin, parsers.JSONParser):
+    """Parse JSON; a document nested too deeply is a parse error (400), not a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+class FormParser(StorableDataMixin, parsers.FormParser):
+    pass
+
+
+class MultiPartParser(StorableDataMixin, parsers.MultiPartParser):
+    pass
+
+
+def api_detail(error):
+    """Return a Django ValidationError as the API's error detail, keyed by the API's names."""
+    if not hasattr(error, "error_dict"):
+        return {"non_field_errors": list(error.messages)}
+    detail = {}
+    for key, messages in error.message_dict.items():
+        name, _, inner = key.partition(".")
+        name = API_NAMES.get(name, "non_field_errors" if name == NON_FIELD_ERRORS else name)
+        if inner:
+            detail.setdefault(name, {})[inner] = list(messages)
+        else:
+            detail[name] = list(messages)
+    return detail
+
+
+def exception_handler(exc, context):
+    """Answer a Django ValidationError as a 400 naming the fields; a protected delete as 409."""
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+    from rest_framework.views import set_rollback
+
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(api_detail(exc))
+    if isinstance(exc, ProtectedError | RestrictedError):
+        set_rollback()
+        return Response(
+            {"detail": "It is still in use; remove what refers to it first."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,152 @@
+"""Serializer fields of the API: strict types (no silent coercion) and the JSON shapes of
+phones, custom values and enum options."""
+
+import functools
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.fieldtypes import parse_options
+from core.text import normalize_phones, parse_bool
+
+
+def django_messages(error):
+    return list(error.messages)
+
+
+class StrictTextMixin:
+    """Accept only JSON strings: a number or a boolean is an error, not text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Not a valid string.", code="invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictTextMixin, serializers.CharField):
+    pass
+
+
+class StrictEmailField(StrictTextMixin, serializers.EmailField):
+    pass
+
+
+class StrictSlugField(StrictTextMixin, serializers.SlugField):
+    pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Accept true or false (JSON booleans, or the words in a query string or form)."""
+
+    default_error_messages = {"invalid": "Enter true or false."}
+
+    def to_internal_value(self, data):
+        value = parse_bool(data)
+        if value is None:
+            self.fail("invalid")
+        return value
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "example": "+14155550123"},
+        "description": "Phones in international format; stored in E.164.",
+    }
+)
+class PhonesField(serializers.Field):
+    """A list of phones (or one text separated by commas), normalised to E.164."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return list(value or [])
+
+    def to_internal_value(self, data):
+        try:
+            return normalize_phones(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(django_messages(error)) from None
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {},
+        "description": (
+            "Custom field values keyed by custom field name. Number: integer; Float: number; "
+            "Line: text; Date: RFC 3339 (2019-08-22T00:00:00.000Z); Boolean: true/false; "
+            "Enum: one of the field's options; IP: IPv4; Tags: a list, or one text separated "
+            "by , | or ; . null or an empty value removes the value."
+        ),
+        "example": {"tariff_plan": "gold", "tags": ["vip", "newsletter"]},
+    }
+)
+class CustomValuesField(serializers.Field):
+    """The profile's custom values; the serializer checks them against the database."""
+
+    default_error_messages = {"invalid": "Enter an object mapping custom field names to values."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return dict(value or {})
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        return data
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "Enum options: a list, or one comma-separated text (enum fields only).",
+    }
+)
+class OptionsField(serializers.Field):
+    """Enum options given as a list or one comma-separated line."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return list(value or [])
+
+    def to_internal_value(self, data):
+        try:
+            return parse_options(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(django_messages(error)) from None
+
+
+class DomainCheckedMixin:
+    """A field that reads its value's type and leaves the model field's rules to the domain's
+    check of the whole write (which runs them once, with the other rules); the schema still
+    documents them."""
+
+    def __init__(self, *args, domain_validators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain_validators = list(domain_validators)
+        self.validators = [*self.validators, *self.domain_validators]
+
+    def run_validators(self, value):
+        documented = self.validators
+        self.validators = [v for v in documented if v not in self.domain_validators]
+        try:
+            super().run_validators(value)
+        finally:
+            self.validators = documented
+
+
+@functools.cache
+def domain_checked(field_class):
+    """Return ``field_class`` reading types only (see ``DomainCheckedMixin``)."""
+    return type(field_class.__name__, (DomainCheckedMixin, field_class), {})

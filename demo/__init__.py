@@ -1,0 +1,1 @@
+"""Demo data for ``make run``: ``manage.py seed_demo`` fills every app (so it sits above them)."""

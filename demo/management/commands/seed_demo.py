@@ -1,0 +1,888 @@
+"""Load demo data and print the demo logins.
+
+    python manage.py seed_demo [--profiles 1000] [--seed 2024] [--reset-passwords]
+
+Creates three profile databases ("Online store", "Newsletter", "Mobile app") with custom
+fields of all 8 types, about 1,000 profiles with varied, consistent values (names and
+cities of the profile's country, IPs that locate to it offline, valid E.164 phones), 30
+days of history per profile (mailings sent, delivered, opened and clicked, pixels, promo
+codes, status changes behind the statuses), static segments with members, a superuser
+``demo`` and a ``marketer`` in the "Marketers" group (view, add, change and export
+profiles; no delete) who is a member of every database.
+
+Idempotent: a database that already has profiles is left alone, so ``make run`` can call
+it on every start; then it only checks the logins and prints them. Values come from a
+seeded random generator (Faker included); profile ids stay random as everywhere else.
+Demo emails use reserved example domains, so no real mailbox is named.
+"""
+
+import math
+import random
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import phonenumbers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from faker import Faker
+
+from core.fieldtypes import is_empty
+from core.status import Status
+from core.text import country_from_ip, normalize_phone
+from history.models import Event
+from history.types import IMPORT_SOURCES
+from operations.profiles import suppress_address
+from profiles.models import CustomField, Gender, Profile, ProfileDatabase
+from segments.models import Segment, SegmentMembership
+from subscriptions.models import Category, Channel, Resource, Subscription
+
+DAYS = 30
+IMPORT_TYPES = {event_type: source for source, event_type in IMPORT_SOURCES.items()}
+EVENT_BATCH = 2000
+EMAIL_DOMAINS = ["example.com", "example.org", "example.net", "mail.example", "post.example"]
+
+# country: (Faker locale, language tag, weight)
+COUNTRIES = {
+    "US": ("en_US", "en", 28),
+    "DE": ("de_DE", "de", 14),
+    "GB": ("en_GB", "en-GB", 10),
+    "FR": ("fr_FR", "fr", 10),
+    "ES": ("es_ES", "es", 7),
+    "IT": ("it_IT", "it", 7),
+    "BR": ("pt_BR", "pt-BR", 7),
+    "NL": ("nl_NL", "nl", 5),
+    "PL": ("pl_PL", "pl", 5),
+    "CA": ("en_CA", "en-CA", 4),
+    "AU": ("en_AU", "en-AU", 3),
+}
+STATUS_WEIGHTS = {
+    Status.SUBSCRIBED: 80,
+    Status.UNSUBSCRIBED: 7,
+    Status.UNCONFIRMED: 5,
+    Status.HARD_BOUNCED: 3,
+    Status.COMPLAINER: 2,
+    Status.SUSPENDED: 1.5,
+    Status.INVALID: 1.5,
+}
+# What a status change is recorded as coming from, and the event that caused it.
+STATUS_CAUSES = {
+    Status.UNSUBSCRIBED: ("api", "unsubscribe_click"),
+    Status.HARD_BOUNCED: ("hard_bounce", "hard_bounce"),
+    Status.COMPLAINER: ("complaint", "complaint"),
+    Status.SUSPENDED: ("ui", None),
+    Status.INVALID: ("api", None),
+}
+MARKETER_PERMISSIONS = {
+    "profiles": [
+        "view_profile",
+        "add_profile",
+        "change_profile",
+        "export_profile",
+        "view_profiledatabase",
+        "view_customfield",
+    ],
+    "history": ["view_event"],
+    "segments": ["view_segment", "view_segmentmembership"],
+    "subscriptions": [
+        "view_subscription",
+        "add_subscription",
+        "change_subscription",
+        "view_resource",
+        "view_channel",
+        "view_category",
+    ],
+}
+
+
+# -- What each demo database holds -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A custom field and how a demo value is made for a person (None: no value)."""
+
+    name: str
+    label: str
+    type: str
+    make: object
+    options: tuple = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Mailing:
+    name: str
+    weekdays: tuple  # 0 = Monday
+    hour: int
+    channel: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SegmentSpec:
+    name: str
+    wants: object  # (person) -> bool
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    name: str
+    description: str
+    share: float
+    resource: str
+    sources: tuple
+    imports: tuple  # event types of how profiles came, weighted alike
+    no_email: float
+    fields: tuple
+    mailings: tuple
+    segments: tuple
+    site: str
+    pixels: bool = False
+    promos: bool = False
+
+
+# The categories of each database's resource (a subscription is subscribed to some).
+RESOURCE_CATEGORIES = {
+    "Online store newsletter": ("Sales", "New arrivals", "Recommendations"),
+    "Editorial newsletter": ("Tech", "Travel", "Food", "Finance"),
+    "Mobile app": ("Reminders", "New features"),
+}
+STORE_CATEGORIES = ("Electronics", "Books", "Home & garden", "Clothing", "Sports", "Beauty")
+STORE_INTERESTS = ("sale hunter", "gadgets", "eco", "gifts", "premium", "kids", "outdoor")
+TOPICS = ("tech", "travel", "food", "finance", "culture", "sports")
+
+DATABASES = (
+    DatabaseSpec(
+        name="Online store",
+        description="Customers of the web shop: orders, loyalty card, interests.",
+        share=0.5,
+        resource="Online store newsletter",
+        sources=("checkout", "account sign-up", "newsletter pop-up", "POS import"),
+        imports=("import_api", "import_api", "import_file", "import_manual"),
+        no_email=0.02,
+        site="https://shop.example",
+        pixels=True,
+        promos=True,
+        fields=(
+            FieldSpec("orders_count", "Orders", "number", lambda p: p.orders),
+            FieldSpec(
+                "average_check",
+                "Average check, €",
+                "float",
+                lambda p: round(p.rng.uniform(12, 240), 2) if p.orders else None,
+            ),
+            FieldSpec(
+                "favourite_category",
+                "Favourite category",
+                "enum",
+                lambda p: p.rng.choice(STORE_CATEGORIES) if p.orders else None,
+                options=STORE_CATEGORIES,
+            ),
+            FieldSpec(
+                "last_order_date",
+                "Last order",
+                "date",
+                lambda p: p.last_order.isoformat() if p.orders else None,
+            ),
+            FieldSpec("loyalty_card", "Loyalty card", "boolean", lambda p: p.rng.random() < 0.35),
+            FieldSpec(
+                "interests",
+                "Interests",
+                "tags",
+                lambda p: p.rng.sample(STORE_INTERESTS, p.rng.randint(0, 3)) or None,
+            ),
+            FieldSpec("checkout_ip", "Checkout IP", "ip", lambda p: p.ip if p.orders else None),
+            FieldSpec(
+                "customer_note",
+                "Note",
+                "line",
+                lambda p: p.fake.sentence(nb_words=6) if p.rng.random() < 0.15 else None,
+            ),
+        ),
+        mailings=(
+            Mailing("Weekly picks", (1,), 9, "email", "/picks"),
+            Mailing("Flash sale", (4,), 16, "email", "/sale"),
+        ),
+        segments=(
+            SegmentSpec("VIP customers", lambda p: p.orders >= 12),
+            SegmentSpec("Cart abandoners", lambda p: p.rng.random() < 0.06),
+        ),
+    ),
+    DatabaseSpec(
+        name="Newsletter",
+        description="Readers of the editorial newsletter, with double opt-in.",
+        share=0.3,
+        resource="Editorial newsletter",
+        sources=("website form", "landing page", "partner list", "event badge scan"),
+        imports=("import_manual", "import_file", "import_api"),
+        no_email=0.0,
+        site="https://news.example",
+        fields=(
+            FieldSpec(
+                "frequency",
+                "Frequency",
+                "enum",
+                lambda p: p.frequency,
+                options=("daily", "weekly", "monthly"),
+                required=True,
+            ),
+            FieldSpec(
+                "topics", "Topics", "tags", lambda p: p.rng.sample(TOPICS, p.rng.randint(1, 3))
+            ),
+            FieldSpec(
+                "double_opt_in",
+                "Double opt-in",
+                "boolean",
+                lambda p: p.confirmed and p.status != Status.UNCONFIRMED,
+            ),
+            FieldSpec("signup_ip", "Sign-up IP", "ip", lambda p: p.reg_ip),
+            FieldSpec(
+                "subscribed_since", "Subscribed since", "date", lambda p: p.reg_date.isoformat()
+            ),
+            FieldSpec(
+                "referrer",
+                "Referrer",
+                "line",
+                lambda p: p.rng.choice(["friend", "search", "instagram", "podcast", None]),
+            ),
+            FieldSpec(
+                "articles_read",
+                "Articles read",
+                "number",
+                lambda p: p.rng.randint(0, 400),
+            ),
+        ),
+        mailings=(
+            Mailing("Daily digest", (0, 1, 2, 3, 4), 7, "email", "/daily"),
+            Mailing("Weekly digest", (5,), 8, "email", "/weekly"),
+            Mailing("Monthly roundup", (), 8, "email", "/monthly"),
+        ),
+        segments=(
+            SegmentSpec(
+                "Tech readers", lambda p: "tech" in (p.custom.get("topics") or ()) and p.email
+            ),
+        ),
+    ),
+    DatabaseSpec(
+        name="Mobile app",
+        description="Users of the mobile app; many signed up with a phone only.",
+        share=0.2,
+        resource="Mobile app",
+        sources=("iOS sign-up", "Android sign-up", "referral link"),
+        imports=("import_push", "import_api"),
+        no_email=0.2,
+        site="https://app.example",
+        fields=(
+            FieldSpec(
+                "app_version",
+                "App version",
+                "line",
+                lambda p: p.rng.choice(["3.2.1", "3.2.0", "3.1.4", "2.9.8"]),
+                required=True,
+            ),
+            FieldSpec(
+                "platform",
+                "Platform",
+                "enum",
+                lambda p: p.rng.choice(["iOS", "Android"]),
+                options=("iOS", "Android"),
+            ),
+            FieldSpec("sessions", "Sessions", "number", lambda p: p.rng.randint(1, 900)),
+            FieldSpec(
+                "rating",
+                "Store rating",
+                "float",
+                lambda p: round(p.rng.uniform(1, 5), 1) if p.rng.random() < 0.3 else None,
+            ),
+            FieldSpec("push_enabled", "Push enabled", "boolean", lambda p: p.rng.random() < 0.7),
+            FieldSpec("last_seen", "Last seen", "date", lambda p: p.last_seen.isoformat()),
+            FieldSpec("device_ip", "Device IP", "ip", lambda p: p.ip),
+        ),
+        mailings=(
+            Mailing("Daily streak reminder", (0, 2, 4), 18, "push", "/streak"),
+            Mailing("New feature", (3,), 12, "push", "/whats-new"),
+        ),
+        segments=(SegmentSpec("Beta testers", lambda p: p.rng.random() < 0.1),),
+    ),
+)
+
+
+# -- Demo people ---------------------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    """Everything drawn for one demo profile before it is saved."""
+
+    rng: random.Random
+    fake: Faker
+    now: datetime
+    country: str
+    language: str
+    reg_date: datetime
+    reg_ip: str
+    ip: str
+    status: str
+    orders: int
+    last_order: datetime
+    last_seen: datetime
+    frequency: str
+    confirmed: bool
+    email: str = ""
+    custom: dict = field(default_factory=dict)
+    in_control_group: bool = False
+    utm: dict = field(default_factory=dict)
+    timeline: list = field(default_factory=list)
+
+
+class Generator:
+    """Seeded source of consistent demo values: names, places, IPs and phones per country."""
+
+    def __init__(self, seed, now):
+        self.rng = random.Random(seed)
+        self.now = now
+        self.fakers = {}
+        for country, (locale, _, _) in COUNTRIES.items():
+            self.fakers[country] = Faker(locale)
+            self.fakers[country].seed_instance(seed)
+        self.ips = self._ip_pools(per_country=60)
+
+    def _ip_pools(self, per_country):
+        """Draw public IPv4 addresses until every country has enough that locate to it."""
+        pools = {country: [] for country in COUNTRIES}
+        for _ in range(400_000):
+            ip = ".".join(str(self.rng.randint(1, 254)) for _ in range(4))
+            pool = pools.get(country_from_ip(ip))
+            if pool is not None and len(pool) < per_country:
+                pool.append(ip)
+                if all(len(p) >= per_country for p in pools.values()):
+                    break
+        missing = [country for country, pool in pools.items() if not pool]
+        if missing:
+            raise CommandError(f"No IP address locates to {', '.join(missing)}.")
+        return pools
+
+    def country(self):
+        countries = list(COUNTRIES)
+        return self.rng.choices(countries, weights=[COUNTRIES[c][2] for c in countries])[0]
+
+    def phone(self, country):
+        """Return a valid E.164 mobile number of the country (its example, other digits)."""
+        example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+        digits = str(example.national_number)
+        for _ in range(20):
+            tail = "".join(str(self.rng.randint(0, 9)) for _ in range(5))
+            candidate = f"+{example.country_code}{digits[:-5]}{tail}"
+            try:
+                return normalize_phone(candidate)
+            except ValidationError:
+                continue
+        return normalize_phone(f"+{example.country_code}{digits}")
+
+    def moment(self, days_ago_max, days_ago_min=0):
+        seconds = self.rng.uniform(days_ago_min * 86400, days_ago_max * 86400)
+        return self.now - timedelta(seconds=seconds)
+
+    def after(self, start, moment):
+        """Return moment, or a little after start when moment comes before it (never future)."""
+        if moment <= start:
+            moment = start + timedelta(minutes=self.rng.randint(1, 120))
+        return min(moment, self.now)
+
+    def person(self):
+        rng = self.rng
+        country = self.country()
+        reg_date = self.moment(900) if rng.random() < 0.85 else self.moment(DAYS)
+        traveller = rng.random() < 0.12
+        here = self.rng.choice([c for c in COUNTRIES if c != country]) if traveller else country
+        return Person(
+            rng=rng,
+            fake=self.fakers[country],
+            now=self.now,
+            country=country,
+            language=COUNTRIES[country][1],
+            reg_date=reg_date,
+            reg_ip=rng.choice(self.ips[country]),
+            ip=rng.choice(self.ips[here]),
+            status=rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0],
+            orders=min(int(rng.expovariate(1 / 4)), 60) if rng.random() < 0.8 else 0,
+            last_order=self.moment(400),
+            last_seen=self.moment(DAYS),
+            frequency=rng.choices(["daily", "weekly", "monthly"], weights=[2, 5, 2])[0],
+            confirmed=rng.random() < 0.9,
+        )
+
+
+def ascii_slug(text):
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+# -- Building one database -----------------------------------------------------------------
+
+
+class DatabaseSeeder:
+    """Create one demo database's fields, profiles, history and segments."""
+
+    def __init__(self, spec, generator):
+        self.spec = spec
+        self.gen = generator
+        self.rng = generator.rng
+        self.now = generator.now
+        self.emails = set()
+        self.events = []
+
+    def seed(self, count):
+        database, _ = ProfileDatabase.objects.get_or_create(
+            name=self.spec.name, defaults={"description": self.spec.description}
+        )
+        definitions = self.ensure_fields(database)
+        if database.profiles.exists():
+            return database, 0, []
+        people = []
+        for _ in range(count):
+            person = self.gen.person()
+            profile = self.build_profile(database, definitions, person)
+            people.append((person, profile))
+        for person, profile in people:
+            profile.save()  # keeps the phone index, as everywhere
+            if profile.status == Status.HARD_BOUNCED:
+                suppress_address(profile)
+            profile.created_at = person.reg_date
+            for event in person.timeline:
+                event.profile = profile
+            self.events.extend(person.timeline)
+        Profile.objects.bulk_update(
+            [profile for _, profile in people], ["created_at"], batch_size=500
+        )
+        self.ensure_segments(database, people)
+        self.ensure_subscriptions(people)
+        return database, len(people), self.events
+
+    def ensure_fields(self, database):
+        definitions = []
+        for position, spec in enumerate(self.spec.fields):
+            definition, _ = CustomField.objects.get_or_create(
+                database=database,
+                name=spec.name,
+                defaults={
+                    "label": spec.label,
+                    "type": spec.type,
+                    "options": list(spec.options),
+                    "required": spec.required,
+                    "position": position,
+                },
+            )
+            definitions.append((spec, definition))
+        return definitions
+
+    def build_profile(self, database, definitions, person):
+        rng, fake = self.rng, person.fake
+        gender = rng.choices(
+            [Gender.FEMALE, Gender.MALE, Gender.OTHER, ""], weights=[48, 47, 2, 3]
+        )[0]
+        first = fake.first_name_female() if gender == Gender.FEMALE else fake.first_name_male()
+        last = fake.last_name()
+        lat, lng, city, _, tz = fake.local_latlng(person.country)
+        here = country_from_ip(person.ip)
+        if here != person.country:
+            _, _, tracked_city, _, tz = self.gen.fakers[here].local_latlng(here)
+        else:
+            tracked_city = city if rng.random() < 0.8 else fake.local_latlng(here)[2]
+        if rng.random() >= self.spec.no_email:
+            person.email = self.unique_email(first, last)
+        phones = []
+        if rng.random() < (0.9 if self.spec.name == "Mobile app" else 0.6):
+            phones.append(self.gen.phone(person.country))
+            if rng.random() < 0.12:
+                phones.append(self.gen.phone(here))
+        for spec, definition in definitions:
+            value = spec.make(person)
+            if not is_empty(value):
+                person.custom[spec.name] = definition.clean_value(value)
+        person.timeline = self.timeline(person)
+        profile = Profile(
+            database=database,
+            status=person.status,
+            email=person.email,
+            phones=list(dict.fromkeys(phones)),
+            first_name=first,
+            middle_name=fake.first_name() if person.country == "US" and rng.random() < 0.2 else "",
+            last_name=last,
+            gender=gender,
+            birthday=fake.date_of_birth(minimum_age=18, maximum_age=80)
+            if rng.random() < 0.85
+            else None,
+            language=person.language if rng.random() < 0.9 else "",
+            latitude=Decimal(lat).quantize(Decimal("0.000001")),
+            longitude=Decimal(lng).quantize(Decimal("0.000001")),
+            reg_date=person.reg_date,
+            reg_source=rng.choice(self.spec.sources),
+            reg_ip=person.reg_ip,
+            reg_city=city,
+            ip=person.ip,
+            city=tracked_city,
+            zip_code=fake.postcode() if here == person.country else "",
+            timezone=tz,
+            in_control_group=person.in_control_group,
+            custom_values=person.custom,
+        )
+        profile.detect_location()  # Reg Country and Country from the IPs, offline
+        for tag, value in person.utm.items():
+            setattr(profile, tag, value)
+        return profile
+
+    def unique_email(self, first, last):
+        first, last = ascii_slug(first) or "customer", ascii_slug(last) or "demo"
+        pattern = self.rng.choice(["{f}.{l}", "{f}{l}", "{i}.{l}", "{f}_{l}{n}", "{f}{n}"])
+        domain = self.rng.choice(EMAIL_DOMAINS)
+        local = pattern.format(f=first, l=last, i=first[0], n=self.rng.randint(1, 99))
+        email, n = f"{local}@{domain}", 2
+        while email in self.emails:
+            email, n = f"{local}{n}@{domain}", n + 1
+        self.emails.add(email)
+        return email
+
+    # -- History ---------------------------------------------------------------------------
+
+    def timeline(self, person):
+        """Return the person's unsaved events: how they came, then the last 30 days."""
+        rng, events = self.rng, []
+        window = self.now - timedelta(days=DAYS)
+
+        def add(type, at, **data):
+            if at <= self.now:
+                events.append(Event(type=type, occurred_at=at, recorded_at=at, data=data))
+
+        how = rng.choice(self.spec.imports)
+        add(how, person.reg_date, source=IMPORT_TYPES[how])
+        start = max(window, person.reg_date)
+        person.in_control_group = rng.random() < 0.05
+        group_from = self.gen.moment(DAYS) if person.in_control_group else None
+        if group_from:
+            add("control_group_entered", self.gen.after(start, group_from))
+        active_from, active_until = start, self.now
+        if person.status == Status.UNCONFIRMED:
+            active_until = start  # never confirmed: nothing is sent
+        elif self.spec.name == "Newsletter" and person.reg_date >= window and person.confirmed:
+            confirmed_at = person.reg_date + timedelta(minutes=rng.randint(2, 600))
+            add("confirmation_click", confirmed_at, resource=self.spec.resource, channel="email")
+            add(
+                "status_changed",
+                confirmed_at,
+                **{"from": Status.UNCONFIRMED, "to": Status.SUBSCRIBED},
+                source="confirmation_click",
+            )
+            active_from = confirmed_at
+        if person.status in STATUS_CAUSES:
+            if rng.random() < 0.7 or person.reg_date >= window:
+                active_until = self.gen.after(active_from, self.gen.moment(DAYS))
+            else:
+                active_until = window  # changed before the 30 days: no trace in them
+        engagement = rng.betavariate(2, 4)
+        person.utm, last_mailing = {}, None
+        for mailing, sent_at, campaign in self._mailings(person):
+            if not active_from <= sent_at < active_until:
+                continue
+            if group_from and sent_at >= group_from:
+                continue
+            last_mailing = (mailing, sent_at, campaign)
+            self._mailing_events(add, person, mailing, sent_at, campaign, engagement)
+        if person.status in STATUS_CAUSES and active_until > window:
+            self._status_change(add, person, active_until, last_mailing)
+        if self.spec.pixels and person.orders and person.status != Status.UNCONFIRMED:
+            for _ in range(rng.randint(0, 3)):
+                self._pixel(add, person, self.gen.after(start, self.gen.moment(DAYS)))
+        if self.spec.promos and rng.random() < 0.25:
+            at = self.gen.after(start, self.gen.moment(DAYS))
+            code = f"WELCOME{rng.randint(100, 999)}"
+            add("promo_attached", at, code=code, program="Welcome 10%")
+            if rng.random() < 0.4:
+                add("promo_activated", at + timedelta(days=rng.uniform(0.1, 5)), code=code)
+        return events
+
+    def _mailings(self, person):
+        """Yield (mailing, sent at, campaign name) for the mailings this person is sent."""
+        first_day = (self.now - timedelta(days=DAYS)).date()
+        for offset in range(DAYS + 1):
+            day = first_day + timedelta(days=offset)
+            for mailing in self.spec.mailings:
+                if self.spec.name == "Newsletter" and not mailing.name.lower().startswith(
+                    person.frequency
+                ):
+                    continue
+                monthly = not mailing.weekdays and day.day == 1
+                if day.weekday() not in mailing.weekdays and not monthly:
+                    continue
+                sent_at = datetime(day.year, day.month, day.day, mailing.hour, tzinfo=UTC)
+                sent_at += timedelta(seconds=self.rng.randint(0, 1800))
+                yield mailing, sent_at, f"{mailing.name} {day:%d %b}"
+
+    def _mailing_events(self, add, person, mailing, sent_at, campaign, engagement):
+        rng = self.rng
+        data = {"mailing": campaign, "resource": self.spec.resource, "channel": mailing.channel}
+        add("send", sent_at, **data)
+        if rng.random() < 0.02:
+            return
+        delivered = sent_at + timedelta(seconds=rng.randint(2, 300))
+        add("delivery", delivered, **data)
+        if rng.random() > engagement:
+            return
+        opened = delivered + timedelta(minutes=rng.expovariate(1 / 120))
+        add("open", opened, **data)
+        if mailing.channel == "email" and rng.random() < 0.5:
+            add("read", opened + timedelta(seconds=rng.randint(10, 240)), **data)
+        if rng.random() < 0.35:
+            tags = {
+                "utm_source": self.spec.resource.lower().replace(" ", "_"),
+                "utm_medium": mailing.channel,
+                "utm_campaign": ascii_slug(mailing.name) + f"_{sent_at:%Y%m%d}",
+            }
+            if rng.random() < 0.3:
+                tags["utm_content"] = rng.choice(["hero", "footer", "button"])
+            url = f"{self.spec.site}{mailing.path}?" + "&".join(f"{k}={v}" for k, v in tags.items())
+            clicked = opened + timedelta(seconds=rng.randint(5, 600))
+            add("click", clicked, url=url, **data, **tags)
+            if clicked <= self.now:
+                person.utm = tags | {
+                    tag: "" for tag in ("utm_term", "utm_content") if tag not in tags
+                }
+
+    def _status_change(self, add, person, at, last_mailing):
+        source, cause = STATUS_CAUSES[person.status]
+        if cause and last_mailing:
+            mailing, sent_at, campaign = last_mailing
+            data = {"mailing": campaign, "resource": self.spec.resource, "channel": mailing.channel}
+            if cause == "hard_bounce":
+                data["reason"] = "550 5.1.1 The email account does not exist"
+            at = min(max(at, sent_at + timedelta(minutes=5)), self.now)
+            add(cause, at, **data)
+        add("status_changed", at, **{"from": Status.SUBSCRIBED, "to": person.status}, source=source)
+
+    def _pixel(self, add, person, at):
+        goal = self.rng.choice(["purchase", "view", "view", "add_to_cart"])
+        page = "checkout/complete" if goal == "purchase" else f"p/{self.rng.randint(1000, 9999)}"
+        data = {
+            "goal": goal,
+            "url": f"{self.spec.site}/{page}",
+            "ip": person.ip,
+            "geo": {"country": country_from_ip(person.ip)},
+            "pixel_data": {"session": f"{self.rng.getrandbits(64):016x}"},
+        }
+        if goal == "purchase":
+            data["value"] = round(self.rng.uniform(15, 300), 2)
+        add("pixel", at, **data)
+
+    # -- Subscriptions -------------------------------------------------------------------
+
+    def ensure_subscriptions(self, people):
+        """Subscribe people to the database's resource in the channels its mailings use.
+
+        The email subscription carries the profile's global status; SMS (for some with a
+        phone) and push (app users) are mostly subscribed. Written in bulk: the demo is
+        loaded, not made by anyone, so it has no audit entries.
+        """
+        rng = self.rng
+        used = {mailing.channel for mailing in self.spec.mailings} | {"email", "sms"}
+        channels = {channel.slug: channel for channel in Channel.objects.filter(slug__in=used)}
+        resource, created = Resource.objects.get_or_create(name=self.spec.resource)
+        if created:
+            resource.channels.set(channels.values())
+        categories = [
+            Category.objects.get_or_create(resource=resource, name=name)[0]
+            for name in RESOURCE_CATEGORIES.get(self.spec.resource, ())
+        ]
+        subscriptions, chosen = [], []
+        for person, profile in people:
+            for slug, contact, status in self.contacts(person, profile):
+                if slug not in channels:
+                    continue
+                subscriptions.append(
+                    Subscription(
+                        profile=profile,
+                        resource=resource,
+                        channel=channels[slug],
+                        contact=contact,
+                        status=status,
+                        reg_date=profile.reg_date,
+                        reg_ip=profile.reg_ip,
+                        reg_source=profile.reg_source,
+                    )
+                )
+                picked = [c for c in categories if rng.random() < 0.7] or categories[:1]
+                chosen.append(picked)
+        Subscription.objects.bulk_create(subscriptions, batch_size=500)
+        for subscription in subscriptions:  # created when the person signed up
+            subscription.created_at = subscription.profile.created_at
+        Subscription.objects.bulk_update(subscriptions, ["created_at"], batch_size=500)
+        Through = Subscription.categories.through
+        Through.objects.bulk_create(
+            (
+                Through(subscription_id=subscription.pk, category_id=category.pk)
+                for subscription, picked in zip(subscriptions, chosen, strict=True)
+                for category in picked
+            ),
+            batch_size=1000,
+        )
+
+    def contacts(self, person, profile):
+        """Yield (channel slug, contact, status) of the subscriptions a person has."""
+        rng = self.rng
+        if not profile.has_fallback_email():
+            yield "email", profile.email, person.status
+        if profile.phones and rng.random() < 0.5:
+            status = Status.SUBSCRIBED if rng.random() < 0.85 else Status.UNSUBSCRIBED
+            yield "sms", profile.phones[0], status
+        if self.spec.name == "Mobile app":
+            yield "push", f"{rng.getrandbits(128):032x}", Status.SUBSCRIBED
+
+    # -- Segments ------------------------------------------------------------------------
+
+    def ensure_segments(self, database, people):
+        for spec in self.spec.segments:
+            segment, created = Segment.objects.get_or_create(name=spec.name, database=database)
+            if not created:
+                continue
+            members = [profile for person, profile in people if spec.wants(person)]
+            SegmentMembership.objects.bulk_create(
+                SegmentMembership(segment=segment, profile=profile) for profile in members
+            )
+            for profile in members:
+                at = self.gen.after(profile.created_at, self.gen.moment(DAYS - 1, 1))
+                self.events.append(
+                    Event(
+                        profile=profile,
+                        type="segment_entered",
+                        occurred_at=at,
+                        recorded_at=at,
+                        data={"segment": segment.pk, "name": segment.name},
+                    )
+                )
+
+
+# -- Logins ----------------------------------------------------------------------------------
+
+
+def demo_password(username):
+    """Return the demo password of a user: stable, derived from SECRET_KEY, never stored."""
+    return salted_hmac("profiles.seed_demo", username).hexdigest()[:16]
+
+
+def ensure_marketers_group():
+    group, _ = Group.objects.get_or_create(name="Marketers")
+    permissions = [
+        permission
+        for app_label, codenames in MARKETER_PERMISSIONS.items()
+        for permission in Permission.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+    ]
+    group.permissions.set(permissions)
+    return group
+
+
+def ensure_user(username, *, reset, **attributes):
+    """Create the demo user (or reset its password); return (user, password or None)."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@demo.example", **attributes}
+    )
+    password = demo_password(username)
+    if created or reset:
+        user.set_password(password)
+        user.save()
+        return user, password
+    return user, password if user.check_password(password) else None
+
+
+# -- The command -----------------------------------------------------------------------------
+
+
+class Command(BaseCommand):
+    help = "Load demo profile databases, profiles with 30 days of history, and demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--profiles", type=int, default=1000, help="profiles in all (default 1000)"
+        )
+        parser.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="set the demo users' passwords back to the printed ones",
+        )
+
+    def handle(self, *args, **options):
+        if options["profiles"] < len(DATABASES):
+            raise CommandError(f"Give at least {len(DATABASES)} profiles.")
+        started = time.monotonic()
+        now = timezone.now().replace(microsecond=0)
+        with transaction.atomic():
+            totals = self.seed_databases(options["profiles"], options["seed"], now)
+            logins = self.ensure_logins(options["reset_passwords"])
+        elapsed = time.monotonic() - started
+        if totals:
+            profiles = sum(n for n, _ in totals.values())
+            events = sum(n for _, n in totals.values())
+            self.stdout.write(
+                f"Demo data: {profiles:,} profiles with {events:,} events in "
+                f"{', '.join(totals)} ({elapsed:.1f} s)."
+            )
+        else:
+            self.stdout.write("Demo data is already loaded.")
+        self.stdout.write("Log in at http://127.0.0.1:8000/accounts/login/ as:")
+        for username, password, role in logins:
+            shown = password or "(changed since; run seed_demo --reset-passwords)"
+            self.stdout.write(f"  {username:<9} {shown:<18} {role}")
+
+    def seed_databases(self, total, seed, now):
+        existing = set(
+            ProfileDatabase.objects.filter(
+                name__in=[spec.name for spec in DATABASES], profiles__isnull=False
+            )
+            .values_list("name", flat=True)
+            .distinct()
+        )
+        if existing == {spec.name for spec in DATABASES}:
+            return {}
+        generator = Generator(seed, now)
+        totals, events = {}, []
+        for spec in DATABASES:
+            count = max(1, math.floor(total * spec.share))
+            database, profiles, history = DatabaseSeeder(spec, generator).seed(count)
+            if profiles:
+                totals[database.name] = (profiles, len(history))
+                events.extend(history)
+        # In time order, as they would have arrived: ids then follow occurred_at.
+        events.sort(key=lambda event: event.occurred_at)
+        Event.objects.bulk_create(events, batch_size=EVENT_BATCH)
+        return totals
+
+    def ensure_logins(self, reset):
+        marketers = ensure_marketers_group()
+        _, admin_password = ensure_user(
+            "demo", reset=reset, is_staff=True, is_superuser=True, first_name="Demo"
+        )
+        marketer, marketer_password = ensure_user(
+            "marketer", reset=reset, first_name="Mia", last_name="Marketer"
+        )
+        marketer.groups.add(marketers)
+        for database in ProfileDatabase.objects.all():
+            database.members.add(marketer)
+        return [
+            ("demo", admin_password, "superuser: every page and /admin/"),
+            (
+                "marketer",
+                marketer_password,
+                "Marketers group, member of every database: view, add, change and export "
+                "profiles, no delete",
+            ),
+        ]

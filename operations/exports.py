@@ -1,0 +1,107 @@
+"""The personal-data export of a profile (data-subject requests), shared by the page and the API.
+
+The export is a JSON-ready dict: identifiers, every standard field, phones, custom values with
+their definitions, the whole action history, segment memberships, suppression-list entries,
+and the rows of every other model that points at the profile (subscriptions, relations,
+orders…), so data added by later apps is exported without changing this module.
+"""
+
+import json
+
+from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+from subscriptions.models import SuppressedAddress
+
+EXPORT_FORMAT_VERSION = 1
+SKIPPED_FIELDS = {"id", "custom_values", "phones", "database"}
+# Reverse relations exported by their own sections below (or kept internal).
+COVERED_RELATIONS = {"events", "segment_memberships", "phone_index"}
+
+
+def _json_ready(value):
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+def _standard_fields(profile):
+    data = {}
+    for field in profile._meta.concrete_fields:
+        if field.name in SKIPPED_FIELDS:
+            continue
+        value = getattr(profile, field.attname)
+        if isinstance(field, models.FileField):
+            value = value.url if value else None
+        data[field.name] = value
+    return data
+
+
+def _custom_fields(profile):
+    definitions = {f.name: f for f in profile.database.custom_fields.all()}
+    values = profile.custom_values or {}
+    return [
+        {
+            "name": name,
+            "label": definitions[name].display_label() if name in definitions else name,
+            "type": definitions[name].type if name in definitions else None,
+            "value": value,
+        }
+        for name, value in values.items()
+    ]
+
+
+def _other_relations(profile):
+    """Return the rows of every other model with a foreign key to the profile."""
+    related = {}
+    for relation in profile._meta.related_objects:
+        if relation.get_accessor_name() in COVERED_RELATIONS or relation.many_to_many:
+            continue
+        if relation.one_to_one:
+            manager = relation.related_model._default_manager
+            rows = manager.filter(**{relation.field.name: profile})
+        else:
+            rows = getattr(profile, relation.get_accessor_name()).all()
+        label = relation.related_model._meta.label_lower
+        related[label] = [
+            {"id": row["pk"], **row["fields"]} for row in serializers.serialize("python", rows)
+        ]
+    return related
+
+
+def export_profile_data(profile):
+    """Return all personal data held on the profile as a JSON-ready dict."""
+    events = profile.events.order_by("occurred_at", "id")
+    memberships = profile.segment_memberships.select_related("segment").order_by("added_at")
+    suppressed = SuppressedAddress.objects.filter(
+        models.Q(profile_id=profile.profile_id) | models.Q(address=profile.email)
+    )
+    data = {
+        "format_version": EXPORT_FORMAT_VERSION,
+        "exported_at": timezone.now(),
+        "identifiers": {"profile_id": profile.profile_id, "md5": profile.md5, "xxh": profile.xxh},
+        "database": {"id": profile.database_id, "name": profile.database.name},
+        "profile": _standard_fields(profile),
+        "phones": list(profile.phones or []),
+        "custom_fields": _custom_fields(profile),
+        "events": [
+            {
+                "id": e.id,
+                "type": e.type,
+                "label": e.label(),
+                "occurred_at": e.occurred_at,
+                "data": e.data,
+            }
+            for e in events
+        ],
+        "segments": [
+            {"id": m.segment_id, "name": m.segment.name, "added_at": m.added_at}
+            for m in memberships
+        ],
+        "suppression_list": [
+            {"address": s.address, "reason": s.reason, "created_at": s.created_at}
+            for s in suppressed
+        ],
+        "related": _other_relations(profile),
+    }
+    return _json_ready(data)

@@ -1,0 +1,78 @@
+"""Writes of profiles, each with what it causes elsewhere: history events, the suppression list.
+
+Values are checked once, by ``profiles.models.check_profile_values`` (here, or by the form
+that already called it: a ``CheckedValues`` is not checked again). A change of the global
+status records ``status_changed``; ``hard_bounced`` puts the address on the suppression
+list; entering the global control group records ``control_group_entered``; a new profile
+records how it came (manual, api, file, push).
+"""
+
+from django.db import transaction
+
+from core.status import Status
+from history.services import record_event, record_import
+from profiles.models import CheckedValues, Profile, check_profile_values
+from subscriptions.models import SuppressedAddress
+
+
+@transaction.atomic
+def create_profile(database, values, *, source, profile=None):
+    """Create a profile of ``database`` from ``values`` and record how it came.
+
+    ``profile`` is an unsaved profile to fill (the admin's form instance), else a new one.
+    """
+    if not isinstance(values, CheckedValues):
+        values = check_profile_values(database, values)
+    profile = profile or Profile()
+    profile.database = database
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.save()
+    record_import(profile, source)
+    _record_consequences(profile, status=None, in_control_group=False, source=source)
+    return profile
+
+
+@transaction.atomic
+def update_profile(profile, values, *, source, replace_custom_values=False):
+    """Change ``profile``'s values (custom values merged unless ``replace_custom_values``)."""
+    if not isinstance(values, CheckedValues):
+        values = check_profile_values(
+            profile.database, values, profile=profile, replace_custom_values=replace_custom_values
+        )
+    status, in_control_group = profile.status, profile.in_control_group
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.save()
+    _record_consequences(profile, status=status, in_control_group=in_control_group, source=source)
+    return profile
+
+
+def change_status(profile, status, *, source):
+    """Set the profile's global status (hard_bounced also suppresses its address)."""
+    return update_profile(profile, {"status": Status(status)}, source=source)
+
+
+def _record_consequences(profile, *, status, in_control_group, source):
+    """Record what a written profile's new status and control-group mark mean."""
+    if status != profile.status:
+        if status is not None:
+            data = {"from": status, "to": profile.status, "source": source}
+            record_event(profile, "status_changed", data)
+        if profile.status == Status.HARD_BOUNCED:
+            suppress_address(profile)
+    if profile.in_control_group and not in_control_group:
+        record_event(profile, "control_group_entered")
+
+
+def suppress_address(profile):
+    """Put a hard-bounced profile's address on the suppression list (once)."""
+    return SuppressedAddress.objects.suppress(profile.email, reason="hard_bounced", profile=profile)
+
+
+@transaction.atomic
+def delete_profile(profile):
+    """Remove the profile with its history, subscriptions and relations."""
+    if profile.avatar:
+        profile.avatar.delete(save=False)
+    profile.delete()

@@ -1,0 +1,97 @@
+"""Admin of the action history: events are facts, so they are read here, never edited.
+
+The table holds millions of rows: no full count, the profile is a raw id, and the list
+without a profile filter is ordered by the primary key (its index), not by occurred_at.
+"""
+
+import json
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from core.admin import ScopedAdminMixin
+from history.models import Event
+from history.types import EVENT_TYPES, EVENT_TYPES_BY_SLUG, GROUP_LABELS
+
+DATA_PREVIEW_LENGTH = 80
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """Filter by one event type of the taxonomy (history/types.py), grouped by kind."""
+
+    title = "type"
+    parameter_name = "type"
+
+    def lookups(self, request, model_admin):
+        return [(t.slug, f"{GROUP_LABELS.get(t.group, t.group)}: {t.label}") for t in EVENT_TYPES]
+
+    def queryset(self, request, queryset):
+        if self.value() in EVENT_TYPES_BY_SLUG:
+            return queryset.filter(type=self.value())
+        return queryset
+
+
+@admin.register(Event)
+class EventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    database_path = "profile__database"
+    list_display = ["occurred_at", "type_label", "profile_link", "database", "data_preview"]
+    list_filter = [EventTypeFilter, "occurred_at", "profile__database"]
+    list_select_related = ["profile__database"]
+    search_fields = ["=type"]  # the search itself is get_search_results
+    search_help_text = "A profile_id (24 hex digits) or an event type slug, e.g. click."
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
+    list_per_page = 100
+    raw_id_fields = ["profile"]
+    fields = ["profile", "type", "type_label", "occurred_at", "recorded_at", "data_json"]
+    readonly_fields = fields
+
+    def get_ordering(self, request):
+        # One profile's events: newest first by the (profile, -occurred_at, -id) index.
+        # All events: the primary key's index, as sorting millions by occurred_at is not cheap.
+        return ["-occurred_at", "-id"] if request.GET.get("profile") else ["-id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        if text in EVENT_TYPES_BY_SLUG:
+            return queryset.filter(type=text), False
+        return queryset.filter(profile__profile_id=text.lower()), False
+
+    @admin.display(description="Event", ordering="type")
+    def type_label(self, obj):
+        return obj.label()
+
+    @admin.display(description="Profile")
+    def profile_link(self, obj):
+        url = reverse("admin:profiles_profile_change", args=[obj.profile_id])
+        return format_html('<a href="{}">{}</a>', url, obj.profile)
+
+    @admin.display(description="Database")
+    def database(self, obj):
+        return obj.profile.database
+
+    @admin.display(description="Data")
+    def data_preview(self, obj):
+        text = json.dumps(obj.data, ensure_ascii=False)
+        if len(text) > DATA_PREVIEW_LENGTH:
+            text = text[: DATA_PREVIEW_LENGTH - 1] + "…"
+        return text
+
+    @admin.display(description="Data")
+    def data_json(self, obj):
+        return format_html(
+            "<pre>{}</pre>", json.dumps(obj.data, ensure_ascii=False, indent=2, sort_keys=True)
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Events go with their profile (deleting it removes its history), never one by one.
+        return False

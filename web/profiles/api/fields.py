@@ -1,0 +1,25 @@
+from rest_framework import serializers
+
+from profiles.models import ProfileDatabase
+
+
+class VisibleDatabaseField(serializers.PrimaryKeyRelatedField):
+    """A profile database the requesting user may see (others do not exist for them)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", ProfileDatabase.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return ProfileDatabase.objects.none()
+        return ProfileDatabase.objects.visible_to(request.user)
+
+    def to_internal_value(self, data):
+        known = self.context.get("database")
+        if known is not None and not isinstance(data, bool) and str(data) == str(known.pk):
+            return known
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)

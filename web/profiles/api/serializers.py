@@ -1,0 +1,231 @@
+"""Serializers of profile databases, custom fields and profiles.
+
+A serializer reads the request's JSON into Python values (strictly: no coercion, no
+unknown key); the rules are checked once, by the domain and the operations it calls
+(``check_profile_values``, ``operations.profiles``), whose errors the API names its way
+(``core.api.errors.api_detail``).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import serializers
+
+from core.api.fields import (
+    CustomValuesField,
+    OptionsField,
+    PhonesField,
+    StrictBooleanField,
+    StrictCharField,
+    domain_checked,
+)
+from core.api.serializers import StrictModelSerializer, StrictSerializer
+from core.fieldtypes import clean_options
+from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, Matcher
+from operations.profiles import create_profile, update_profile
+from profiles.fields import STANDARD_FIELDS
+from profiles.models import CustomField, Profile, ProfileDatabase, locate
+
+from .fields import VisibleDatabaseField
+
+# -- Profile databases -------------------------------------------------------------------
+
+
+class DatabaseSerializer(StrictModelSerializer):
+    """A profile database: the set of profiles sharing one structure."""
+
+    class Meta:
+        model = ProfileDatabase
+        fields = ["id", "name", "description", "default_tab", "created_at"]
+        read_only_fields = ["default_tab", "created_at"]
+
+
+# -- Custom fields -----------------------------------------------------------------------
+
+
+class CustomFieldSerializer(StrictModelSerializer):
+    """A custom profile field of a database: a name, one of 8 types, enum options.
+
+    ``database`` cannot change; ``name`` and ``type`` cannot change (and enum options in use
+    cannot be removed) while profiles hold values for the field.
+    """
+
+    database = VisibleDatabaseField()
+    options = OptionsField(
+        help_text="Enum options: a list or one comma-separated line. Only enum fields have them."
+    )
+
+    class Meta:
+        model = CustomField
+        fields = ["id", "database", "name", "label", "type", "options", "required", "position"]
+        validators = []  # name uniqueness per database is checked in validate() to name `name`
+
+    def validate(self, attrs):
+        instance = self.instance
+        database = attrs.get("database", getattr(instance, "database", None))
+        name = attrs.get("name", getattr(instance, "name", None))
+        field_type = attrs.get("type", getattr(instance, "type", None))
+        options = attrs.get("options", getattr(instance, "options", []))
+        errors = {}
+        if instance is not None and database.pk != instance.database_id:
+            errors["database"] = ["A custom field cannot move to another database."]
+        taken = CustomField.objects.filter(database=database, name=name)
+        if instance is not None:
+            taken = taken.exclude(pk=instance.pk)
+        if "database" not in errors and taken.exists():
+            errors["name"] = [f"Database “{database}” already has a field named “{name}”."]
+        try:
+            options = clean_options(field_type, options)
+        except ValidationError as error:
+            errors["options"] = error.messages
+        if instance is not None and not errors:
+            errors.update(instance.held_value_errors(name, field_type, options))
+        if errors:
+            raise serializers.ValidationError(errors)
+        attrs["options"] = options
+        return attrs
+
+
+# -- Profiles ----------------------------------------------------------------------------
+
+PROFILE_FIELDS = [field.name for field in STANDARD_FIELDS if field.in_api] + ["fields"]
+PROFILE_READ_ONLY_FIELDS = [
+    field.name for field in STANDARD_FIELDS if field.in_api and not field.editable
+]
+
+
+class ProfileSerializer(StrictModelSerializer):
+    """A profile with its standard fields and its custom values under ``fields``.
+
+    Read-only: profile_id, md5, xxh, avatar, created_at, updated_at (sent values are ignored).
+    ``database`` is required on create and cannot change afterwards (400 naming it).
+    Custom values are replaced on PUT and merged on PATCH. An IP given without its country
+    (reg_ip → reg_country, ip → country) has the country detected offline, unless the
+    request says ``?detect_location=false``.
+    """
+
+    database = VisibleDatabaseField(
+        help_text="The profile database; required on create, cannot change afterwards."
+    )
+    phones = PhonesField()
+    # The output key is `fields`; the attribute is the model's `custom_values`. Declared
+    # fields are popped from the class body, so this does not hide Serializer.fields.
+    fields = CustomValuesField(source="custom_values")
+    unknown_key_message = "Unknown field. Custom field values go under “fields”."
+
+    class Meta:
+        model = Profile
+        fields = PROFILE_FIELDS
+        read_only_fields = PROFILE_READ_ONLY_FIELDS
+        extra_kwargs = {
+            "latitude": {"coerce_to_string": False},
+            "longitude": {"coerce_to_string": False},
+        }
+        validators = []  # email uniqueness per database is checked in validate() to name `email`
+
+    def build_standard_field(self, field_name, model_field):
+        """Read the value's type only: its model field's rules are checked once, with the
+        others, by ``check_profile_values`` (the schema still shows them)."""
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        kwargs["domain_validators"] = kwargs.pop("validators", [])
+        return domain_checked(field_class), kwargs
+
+    def validate(self, attrs):
+        instance = self.instance
+        if instance is not None and "database" in attrs and attrs["database"] != instance.database:
+            raise serializers.ValidationError(
+                {
+                    "database": [
+                        "A profile cannot move to another database; "
+                        "create it in that database instead."
+                    ]
+                }
+            )
+        return attrs
+
+    def _locate(self, values, previous=None):
+        if self.context.get("detect_location", True):
+            locate(values, previous)
+        return values
+
+    def _write(self, database, write):
+        try:
+            return write()
+        except IntegrityError as error:  # two requests took the same email at once
+            if "email" not in str(error):
+                raise
+            raise ValidationError(
+                {"email": [f"A profile with this email already exists in database “{database}”."]}
+            ) from None
+
+    def create(self, validated_data):
+        database = validated_data.pop("database")
+        values = self._locate(validated_data)
+        source = self.context.get("source", "api")
+        return self._write(database, lambda: create_profile(database, values, source=source))
+
+    def update(self, instance, validated_data):
+        validated_data.pop("database", None)
+        previous = {ip: getattr(instance, ip) for ip in ("reg_ip", "ip")}
+        values = self._locate(validated_data, previous)
+        source = self.context.get("source", "api")
+        return self._write(
+            instance.database,
+            lambda: update_profile(
+                instance, values, source=source, replace_custom_values=not self.partial
+            ),
+        )
+
+
+# -- Import ------------------------------------------------------------------------------
+
+
+class ImportRequestSerializer(StrictSerializer):
+    """The envelope of a batch import; each row is validated later by ProfileSerializer."""
+
+    database = VisibleDatabaseField()
+    match = StrictCharField(help_text=f"How a row finds its profile: {MATCH_HELP}.")
+    profiles = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        max_length=MAX_IMPORT_ROWS,
+        help_text=f"The rows, as in POST profiles/; at most {MAX_IMPORT_ROWS} per request.",
+    )
+    detect_location = StrictBooleanField(required=False)
+
+    def validate(self, attrs):
+        # One query for the field definitions, reused by every row of the batch.
+        database = ProfileDatabase.objects.prefetch_related("custom_fields").get(
+            pk=attrs["database"].pk
+        )
+        attrs["database"] = database
+        try:
+            attrs["match"] = Matcher.parse(database, attrs["match"])
+        except ValueError as error:
+            raise serializers.ValidationError({"match": [str(error)]}) from None
+        return attrs
+
+
+@extend_schema_serializer(component_name="ProfileImportResult")
+class ImportRowResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the row in `profiles`, from 0.")
+    status = serializers.ChoiceField(choices=["created", "updated", "error"])
+    profile_id = serializers.CharField(allow_null=True)
+    errors = serializers.DictField(
+        help_text="Messages per field (custom fields nested under `fields`); empty on success."
+    )
+
+
+@extend_schema_serializer(component_name="ProfileImportResults")
+class ImportResponseSerializer(serializers.Serializer):
+    results = ImportRowResultSerializer(many=True)
+
+
+@extend_schema_serializer(component_name="ProfileImport")
+class ImportRequestDocSerializer(serializers.Serializer):
+    """The documented shape of an import request (rows as in POST profiles/)."""
+
+    database = serializers.IntegerField()
+    match = serializers.CharField(help_text=MATCH_HELP)
+    profiles = ProfileSerializer(many=True)
+    detect_location = serializers.BooleanField(required=False, default=True)

@@ -1,0 +1,226 @@
+"""Forms of the profile pages: a form per data tab, status, tab settings, avatar, new profile."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.forms.models import modelform_factory
+from django.template.defaultfilters import filesizeformat
+from PIL import Image
+
+from core.fieldtypes import input_value
+from core.forms import custom_form_field
+from core.status import Status
+from core.text import normalize_phones
+from profiles.fields import FIELDS_BY_NAME
+from profiles.models import Profile, ProfileDatabase, check_profile_values
+
+CUSTOM_PREFIX = "custom."
+WIDGETS = {
+    "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    "reg_date": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    "latitude": forms.NumberInput(attrs={"step": "0.000001", "min": "-90", "max": "90"}),
+    "longitude": forms.NumberInput(attrs={"step": "0.000001", "min": "-180", "max": "180"}),
+}
+AVATAR_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+AVATAR_ACCEPT = "image/png,image/jpeg,image/gif,image/webp"
+AVATAR_MAX_PIXELS = 40_000_000
+
+
+class PhonesField(forms.CharField):
+    """Phones typed as one text (comma or newline separated), cleaned to a list in E.164."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text", "International format, one per line or comma-separated: +14155550123."
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return normalize_phones(super().to_python(value))
+
+
+class ProfileFieldsForm(forms.ModelForm):
+    """Edit a chosen set of standard fields plus custom fields of the profile's database.
+
+    The form only reads what was typed; ``check_profile_values`` checks it all once (each
+    standard field by its model field, custom values by the database's fields, the email
+    unique in the database), and its errors are shown beside the fields they name.
+    ``checked`` then holds the values to write.
+    """
+
+    class Meta:
+        model = Profile
+        fields = []
+
+    def __init__(self, *args, custom_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.custom_fields = list(custom_fields)
+        self.checked = None
+        if "phones" in self.fields:
+            self.fields["phones"] = PhonesField(label=FIELDS_BY_NAME["phones"].label)
+        if "email" in self.fields and self.instance.pk and self.instance.has_fallback_email():
+            self.initial["email"] = ""
+        for name in self.fields:
+            if name in FIELDS_BY_NAME:
+                self.fields[name].label = FIELDS_BY_NAME[name].label
+        for definition in self.custom_fields:
+            key = CUSTOM_PREFIX + definition.name
+            self.fields[key] = custom_form_field(definition)
+            self.initial[key] = input_value(self.instance.custom_value(definition.name))
+
+    def database(self):
+        if "database" in self.fields:
+            return self.cleaned_data.get("database")
+        return self.instance.database
+
+    def _post_clean(self):
+        """Check the values the way every write does (instead of the model's full_clean)."""
+        database = self.database()
+        if database is None or self.errors:
+            return
+        values = {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields
+            if name in self.cleaned_data and name != "database"
+        }
+        if self.custom_fields:
+            values["custom_values"] = {
+                definition.name: self.cleaned_data.get(CUSTOM_PREFIX + definition.name, "")
+                for definition in self.custom_fields
+            }
+        try:
+            self.checked = check_profile_values(
+                database, values, profile=self.instance if self.instance.pk else None
+            )
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                self.add_error(self.field_for_error(key), messages)
+
+    def field_for_error(self, key):
+        """Return the form field an error of ``check_profile_values`` belongs beside."""
+        if key.startswith("custom_values."):
+            key = CUSTOM_PREFIX + key.removeprefix("custom_values.")
+        return key if key in self.fields else None
+
+    def custom_bound_fields(self):
+        return [self[CUSTOM_PREFIX + definition.name] for definition in self.custom_fields]
+
+    def field_rows(self, keys):
+        """Return the bound fields in the order of the tab's field keys."""
+        return [self[key] for key in keys if key in self.fields]
+
+
+def editable_standard_fields(keys):
+    return [key for key in keys if key in FIELDS_BY_NAME and FIELDS_BY_NAME[key].editable]
+
+
+def tab_form(profile, tab, data=None):
+    """Build the form of exactly one data tab's fields (standard and custom)."""
+    standard = editable_standard_fields(tab.fields)
+    definitions = {CUSTOM_PREFIX + f.name: f for f in profile.database.custom_fields.all()}
+    custom = [definitions[key] for key in tab.fields if key in definitions]
+    form_class = modelform_factory(
+        Profile,
+        form=ProfileFieldsForm,
+        fields=standard,
+        widgets={k: w for k, w in WIDGETS.items() if k in standard},
+    )
+    return form_class(data, instance=profile, custom_fields=custom)
+
+
+NEW_PROFILE_FIELDS = ["database", "email", "phones", "first_name", "middle_name", "last_name"]
+
+
+def new_profile_form(user, data=None, database=None):
+    """Build the "Add profile" form: standard fields, status and the database's custom fields."""
+    form_class = modelform_factory(
+        Profile, form=ProfileFieldsForm, fields=[*NEW_PROFILE_FIELDS, "status"]
+    )
+    custom = list(database.custom_fields.all()) if database else []
+    form = form_class(data, instance=Profile(), custom_fields=custom)
+    form.fields["database"].queryset = ProfileDatabase.objects.visible_to(user)
+    form.fields["database"].label = "Profile database"
+    if database is not None:
+        form.initial["database"] = database.pk
+    return form
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="Global status", choices=Status.choices)
+
+
+class DefaultTabForm(forms.Form):
+    default_tab = forms.ChoiceField(label="Open by default")
+
+    def __init__(self, *args, tabs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_tab"].choices = [(tab.slug, tab.label) for tab in tabs]
+
+
+class TabFieldsForm(forms.Form):
+    fields = forms.MultipleChoiceField(
+        label="Fields shown", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, database, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fields"].choices = database.field_choices()
+
+
+class NewTabForm(TabFieldsForm):
+    label = forms.CharField(label="Tab name", max_length=60)
+
+    field_order = ["label", "fields"]
+
+
+def add_model_errors(form, error):
+    """Put a model's ValidationError on the form: known fields by name, the rest on top."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error)
+
+
+class AvatarForm(forms.Form):
+    avatar = forms.FileField(
+        label="Avatar",
+        help_text="PNG, JPEG, GIF or WebP.",
+        widget=forms.FileInput(attrs={"accept": AVATAR_ACCEPT}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = filesizeformat(settings.AVATAR_MAX_BYTES)
+        self.fields["avatar"].help_text = f"PNG, JPEG, GIF or WebP, at most {limit}."
+
+    def clean_avatar(self):
+        upload = self.cleaned_data["avatar"]
+        limit = settings.AVATAR_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"Avatar: the file is {filesizeformat(upload.size)}; "
+                f"the limit is {filesizeformat(limit)}."
+            )
+        message = "Avatar: upload a PNG, JPEG, GIF or WebP image."
+        try:
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image_format = image.format
+                width, height = image.size
+                image.verify()
+        except Exception:  # Pillow raises many kinds of errors for files it cannot read
+            raise ValidationError(f"{message} This file is not an image.") from None
+        if image_format not in AVATAR_FORMATS:
+            raise ValidationError(f"{message} This file is {image_format}.")
+        if width * height > AVATAR_MAX_PIXELS:
+            raise ValidationError(f"Avatar: the image is {width} by {height} pixels; too large.")
+        upload.seek(0)
+        return ContentFile(upload.read(), name=f"avatar.{AVATAR_FORMATS[image_format]}")

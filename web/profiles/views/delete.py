@@ -1,0 +1,28 @@
+"""Deleting a profile: a confirmation page, then the delete (needs its own permission)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from operations.profiles import delete_profile
+
+from ..access import get_profile_for_user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_delete(request, profile_id):
+    """Ask for confirmation; on POST remove the profile with its history and relations."""
+    profile = get_profile_for_user(request, profile_id, "profiles.delete_profile")
+    if request.method == "POST":
+        name = str(profile)
+        delete_profile(profile)
+        messages.success(request, f"Profile {name} deleted with its history.")
+        return redirect("profiles:list")
+    ctx = {
+        "profile": profile,
+        "event_count": profile.events.count(),
+        "segment_count": profile.segment_memberships.count(),
+    }
+    return render(request, "profiles/delete.html", ctx)

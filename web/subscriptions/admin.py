@@ -1,0 +1,335 @@
+"""Admin of channels, resources (with their categories and custom fields), subscriptions
+and the suppression list. Subscriptions are written through ``operations.subscriptions``
+(limits, the priority rule, history), checked once by the same checks as the API's."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from core import scoping
+from core.admin import ScopedAdminMixin, TypedFieldForm
+from core.text import normalize_email
+from core.typedfields import named_messages
+from operations.subscriptions import delete_subscription, subscribe, update_subscription
+from subscriptions.models import (
+    DEVICE_FIELDS,
+    REGISTRATION_FIELDS,
+    Category,
+    Channel,
+    Resource,
+    Subscription,
+    SubscriptionField,
+    SuppressedAddress,
+    check_new_subscription,
+    check_subscription_change,
+)
+
+# -- Channels, resources, categories -----------------------------------------------------
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "contact_kind", "builtin", "position"]
+    list_filter = ["builtin", "contact_kind"]
+    search_fields = ["name", "slug"]
+    ordering = ["position", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """A built-in channel keeps its slug and contact kind: other systems rely on them."""
+        if obj is not None and obj.builtin:
+            return ["slug", "contact_kind", "builtin"]
+        return ["builtin"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.builtin:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class CategoryInline(admin.TabularInline):
+    model = Category
+    extra = 0
+
+
+class SubscriptionFieldForm(TypedFieldForm):
+    class Meta:
+        model = SubscriptionField
+        fields = ["resource", "name", "label", "type", "options", "required", "position"]
+
+
+class SubscriptionFieldInline(admin.TabularInline):
+    model = SubscriptionField
+    form = SubscriptionFieldForm
+    fields = ["position", "name", "label", "type", "options", "required"]
+    extra = 0
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "increase_priority_for_new", "channel_list", "category_count"]
+    list_filter = ["increase_priority_for_new", "channels"]
+    search_fields = ["name", "categories__name"]
+    filter_horizontal = ["channels"]
+    inlines = [CategoryInline, SubscriptionFieldInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(category_total=Count("categories", distinct=True))
+            .prefetch_related("channels")
+        )
+
+    @admin.display(description="channels")
+    def channel_list(self, resource):
+        return ", ".join(channel.slug for channel in resource.channels.all())
+
+    @admin.display(description="categories", ordering="category_total")
+    def category_count(self, resource):
+        return resource.category_total
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "resource"]
+    list_filter = ["resource"]
+    search_fields = ["name", "resource__name"]
+    list_select_related = ["resource"]
+
+
+@admin.register(SubscriptionField)
+class SubscriptionFieldAdmin(admin.ModelAdmin):
+    form = SubscriptionFieldForm
+    list_display = ["name", "label", "type", "resource", "required"]
+    list_filter = ["type", "required", "resource"]
+    search_fields = ["name", "label", "resource__name"]
+    list_select_related = ["resource"]
+
+
+# -- Subscriptions -----------------------------------------------------------------------
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Live"), ("yes", "Deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.live()
+        if self.value() == "yes":
+            return queryset.deleted()
+        return queryset
+
+
+class SubscriptionAdminForm(forms.ModelForm):
+    """A new subscription, or the change of one, checked as the API's and the pages' are:
+    by ``check_new_subscription`` / ``check_subscription_change`` (``checked``)."""
+
+    priority = forms.IntegerField(
+        required=False,
+        help_text="The lower the number, the higher the priority. Empty on a new "
+        "subscription: the resource's rule decides.",
+    )
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "profile",
+            "resource",
+            "channel",
+            "contact",
+            "status",
+            "priority",
+            "categories",
+            "custom_values",
+            *DEVICE_FIELDS,
+            *REGISTRATION_FIELDS,
+        ]
+
+    def clean_priority(self):
+        priority = self.cleaned_data.get("priority")
+        if priority is None and self.instance.pk:
+            raise ValidationError("Enter a whole number.")
+        return priority
+
+    def _post_clean(self):
+        """Run the checks of every write (instead of the model's full_clean)."""
+        self.checked = None
+        if self.errors:
+            return
+        data = self.cleaned_data
+        device = {
+            # An emptied text field is "", not None; ad_tracking alone may be unknown.
+            name: "" if data[name] is None and name != "ad_tracking" else data[name]
+            for name in DEVICE_FIELDS
+            if name in data
+        }
+        common = {
+            "status": data["status"],
+            "priority": data["priority"],
+            "categories": list(data.get("categories") or []),
+        }
+        try:
+            if self.instance.pk:
+                # The admin edits the whole object: custom values left out are removed.
+                custom = dict.fromkeys(self.instance.custom_values)
+                self.checked = check_subscription_change(
+                    self.instance,
+                    **common,
+                    custom_values=custom | (data.get("custom_values") or {}),
+                    device=device,
+                )
+            else:
+                self.checked = check_new_subscription(
+                    data["profile"],
+                    resource=data["resource"],
+                    channel=data["channel"],
+                    contact=data["contact"],
+                    **common,
+                    custom_values=data.get("custom_values") or {},
+                    device={
+                        name: value for name, value in device.items() if value not in ("", None)
+                    },
+                    registration={name: data.get(name) for name in REGISTRATION_FIELDS},
+                )
+        except ValidationError as error:
+            custom_errors = {
+                key.partition(".")[2]: messages
+                for key, messages in error.message_dict.items()
+                if key.startswith("custom_values")
+            }
+            if custom_errors:
+                self.add_error("custom_values", named_messages(custom_errors))
+            for key, messages in error.message_dict.items():
+                if not key.startswith("custom_values"):
+                    self.add_error(key if key in self.fields else None, messages)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Every write goes through operations.subscriptions: limits, priority rule, history."""
+
+    database_path = "profile__database"
+    form = SubscriptionAdminForm
+    list_display = [
+        "public_id",
+        "contact",
+        "profile",
+        "resource",
+        "channel",
+        "status",
+        "priority",
+        "created_at",
+        "deleted_at",
+    ]
+    list_filter = [DeletedFilter, "status", "channel", "resource", "created_at"]
+    search_fields = ["public_id", "contact", "profile__profile_id", "profile__email"]
+    list_select_related = ["profile", "resource", "channel"]
+    raw_id_fields = ["profile"]
+    filter_horizontal = ["categories"]
+    readonly_fields = ["public_id", "created_at", "updated_at", "deleted_at"]
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "profile",
+                    "resource",
+                    "channel",
+                    "contact",
+                    "status",
+                    "priority",
+                    "categories",
+                    "custom_values",
+                ]
+            },
+        ),
+        ("Device", {"fields": DEVICE_FIELDS, "classes": ["collapse"]}),
+        ("Registration", {"fields": ["reg_date", "reg_ip", "reg_source"]}),
+        ("Dates", {"fields": ["created_at", "updated_at", "deleted_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        # Deleted subscriptions too (the list filters them), of the visible databases only.
+        return scoping.visible(Subscription.all_objects.all(), request.user, self.database_path)
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["profile", "resource", "channel", "contact", *REGISTRATION_FIELDS]
+        return [*self.readonly_fields, *(fixed if obj is not None else [])]
+
+    def save_form(self, request, form, change):
+        """A new subscription is the one its check made; a changed one, the stored one."""
+        return form.instance if change else form.checked.subscription
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            update_subscription(obj, form.checked)
+        else:
+            subscribe(obj.profile, form.checked)
+
+    def save_related(self, request, form, formsets, change):
+        """The operations set the categories; only inline formsets (none here) are left."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        delete_subscription(obj)
+
+    def delete_queryset(self, request, queryset):
+        for subscription in queryset.select_related("profile", "resource", "channel"):
+            delete_subscription(subscription)
+
+
+# -- Suppression list --------------------------------------------------------------------
+
+
+class SuppressedAddressForm(forms.ModelForm):
+    """An address put on the list by hand: stored trimmed and lowercase, like the model does."""
+
+    class Meta:
+        model = SuppressedAddress
+        fields = ["address", "reason"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "reason" in self.fields and not self.instance.pk:
+            self.fields["reason"].initial = SuppressedAddress.Reason.MANUAL
+
+    def clean_address(self):
+        address = normalize_email(self.cleaned_data["address"])
+        validate_email(address)
+        return address
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """The global suppression list: nothing is sent to these addresses; delete to lift."""
+
+    form = SuppressedAddressForm
+    list_display = ["address", "reason", "profile_link", "created_at"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["^address", "=profile_id"]
+    search_help_text = "The beginning of an address, or a profile_id."
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
+    readonly_fields = ["profile_link", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "address"] if obj else self.readonly_fields
+
+    @admin.display(description="Profile", ordering="profile_id")
+    def profile_link(self, obj):
+        if not obj.profile_id:
+            return "—"
+        url = reverse("admin:profiles_profile_changelist") + "?" + urlencode({"q": obj.profile_id})
+        return format_html('<a href="{}">{}</a>', url, obj.profile_id)

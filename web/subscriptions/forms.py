@@ -1,0 +1,179 @@
+"""The Add subscription form and the inline row form of the Subscriptions section.
+
+The forms only collect input: every value is checked once, by
+``check_new_subscription`` / ``check_subscription_change`` (through the operations), whose
+errors are put beside the fields they name.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from core.fieldtypes import is_empty
+from core.forms import custom_form_field
+from core.status import Status
+from core.text import whole_number
+from operations.subscriptions import subscribe, update_subscription
+from subscriptions.models import DEVICE_FIELDS, Category, Channel, Resource, Subscription
+
+CUSTOM_PREFIX = "field_"
+REGISTRATION_FIELDS = ["reg_ip", "reg_source"]
+
+
+def _apply_errors(form, error):
+    """Put a ValidationError of the checks beside the form fields it names."""
+    for key, messages in error.message_dict.items():
+        if key.startswith("custom_values."):
+            key = CUSTOM_PREFIX + key.removeprefix("custom_values.")
+        field = key if key in form.fields else None
+        for message in messages:
+            form.add_error(field, message)
+
+
+class CategoriesField(forms.ModelMultipleChoiceField):
+    """Categories chosen by id. An id that is not a whole number of 64 bits is an invalid
+    value: Django would pass it on to an IN query, which SQLite cannot bind (a 500)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if whole_number(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class SubscriptionForm(forms.Form):
+    """Add subscription: resource → channel → contact, status, priority, categories, fields."""
+
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.all(), empty_label="Choose a resource…"
+    )
+    channel = forms.ModelChoiceField(
+        queryset=Channel.objects.none(), to_field_name="slug", empty_label="Choose a channel…"
+    )
+    contact = forms.CharField(
+        label="Contact data",
+        max_length=1024,
+        strip=False,
+        help_text="Email address, phone in international format, device token or identifier.",
+        error_messages={"required": "Enter the contact data."},
+    )
+    status = forms.ChoiceField(choices=Status.choices, initial=Status.SUBSCRIBED)
+    priority = forms.CharField(
+        required=False,
+        widget=forms.NumberInput(attrs={"step": 1}),
+        help_text="The lower the number, the higher the priority. Empty: the resource's rule.",
+    )
+    categories = CategoriesField(
+        queryset=Category.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Subscribed categories",
+    )
+
+    def __init__(self, *args, resource=None, add_url="", **kwargs):
+        super().__init__(*args, **kwargs)
+        if resource is None and self.is_bound:
+            resource = self._resource_from_data()
+        self.chosen_resource = resource
+        if add_url:
+            # Choosing a resource reloads the form with its channels, categories and fields.
+            self.fields["resource"].widget.attrs.update(
+                {
+                    "hx-get": add_url,
+                    "hx-trigger": "change",
+                    "hx-target": "#subscription-add-form",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        if resource is not None:
+            self.fields["resource"].initial = resource.pk
+            channels = list(resource.channels.all())
+            self.fields["channel"].queryset = resource.channels.all()
+            if len(channels) == 1:
+                self.fields["channel"].initial = channels[0].slug
+            self.fields["categories"].queryset = resource.categories.all()
+        self.fields["categories"].label_from_instance = lambda category: category.name
+        device = forms.fields_for_model(Subscription, fields=DEVICE_FIELDS + REGISTRATION_FIELDS)
+        for name, field in device.items():
+            field.required = False
+            self.fields[name] = field
+        self.custom_definitions = list(resource.fields.all()) if resource else []
+        for definition in self.custom_definitions:
+            self.fields[CUSTOM_PREFIX + definition.name] = custom_form_field(definition)
+
+    def _resource_from_data(self):
+        value = self.data.get(self.add_prefix("resource"))
+        if not value or whole_number(str(value)) is None:
+            return None
+        return Resource.objects.filter(pk=value).first()
+
+    def device_fields(self):
+        return [self[name] for name in DEVICE_FIELDS]
+
+    def device_errors(self):
+        """Whether a device or registration field has an error (its group then opens)."""
+        return any(self.errors.get(name) for name in DEVICE_FIELDS + REGISTRATION_FIELDS)
+
+    def registration_fields(self):
+        return [self[name] for name in REGISTRATION_FIELDS]
+
+    def custom_fields(self):
+        return [self[CUSTOM_PREFIX + d.name] for d in self.custom_definitions]
+
+    def subscribe(self, profile):
+        """Add the subscription; return it, or None with the errors set beside the fields."""
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        try:
+            result = subscribe(
+                profile,
+                resource=data["resource"],
+                channel=data["channel"],
+                contact=data["contact"],
+                status=data["status"],
+                priority=data["priority"],
+                categories=list(data["categories"]),
+                custom_values={
+                    d.name: data.get(CUSTOM_PREFIX + d.name) for d in self.custom_definitions
+                },
+                device={name: data[name] for name in DEVICE_FIELDS if not is_empty(data.get(name))},
+                registration={name: data.get(name) for name in REGISTRATION_FIELDS},
+            )
+        except ValidationError as error:
+            _apply_errors(self, error)
+            return None
+        return result.subscription
+
+
+class RowForm(forms.Form):
+    """The inline change of one subscription's status and priority."""
+
+    status = forms.ChoiceField(choices=Status.choices)
+    priority = forms.CharField(widget=forms.NumberInput(attrs={"step": 1}))
+
+    def __init__(self, *args, subscription, **kwargs):
+        kwargs.setdefault("prefix", f"s-{subscription.public_id}")
+        kwargs.setdefault(
+            "initial", {"status": subscription.status, "priority": subscription.priority}
+        )
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+
+    def save(self):
+        """Apply the change; return True, or False with the errors set beside the fields."""
+        if not self.is_valid():
+            return False
+        try:
+            update_subscription(
+                self.subscription,
+                status=self.cleaned_data["status"],
+                priority=self.cleaned_data["priority"],
+            )
+        except ValidationError as error:
+            _apply_errors(self, error)
+            return False
+        return True

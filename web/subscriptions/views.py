@@ -1,0 +1,267 @@
+"""The Subscriptions section of the profile page, its in-place changes and the opt-in link.
+
+Every change answers an htmx request with the section's ``body`` partial (swapped over
+``#subscriptions``) and a plain request with a redirect (Post/Redirect/Get); an invalid
+form is shown again with its errors beside the fields (status 200 so htmx swaps it).
+"""
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
+from django.views.decorators.vary import vary_on_headers
+
+from core.fieldtypes import display_value, is_empty
+from core.htmx import ANY_TARGET, after_change, render_partials
+from core.status import Status
+from core.text import whole_number
+from operations import subscriptions as operations
+from subscriptions.models import (
+    DEVICE_FIELDS,
+    Resource,
+    Subscription,
+    SuppressedAddress,
+    choose_recipient,
+)
+from web.profiles.access import get_profile_for_user
+from web.profiles.sections import render_section
+
+from .forms import RowForm, SubscriptionForm
+
+VIEW = "subscriptions.view_subscription"
+ADD = "subscriptions.add_subscription"
+CHANGE = "subscriptions.change_subscription"
+DELETE = "subscriptions.delete_subscription"
+TEMPLATE = "subscriptions/section.html"
+
+
+@dataclass
+class Row:
+    subscription: Subscription
+    form: RowForm
+    receives: bool = False
+    suppressed: bool = False
+    confirmation_url: str = ""
+    category_errors: list = field(default_factory=list)
+
+    def categories(self):
+        """Return (category, subscribed) for each category of the resource."""
+        subscribed = {c.pk for c in self.subscription.categories.all()}
+        return [(c, c.pk in subscribed) for c in self.subscription.resource.categories.all()]
+
+    def details(self):
+        """Return (label, value) of the device, registration and custom fields that are set."""
+        subscription = self.subscription
+        rows = []
+        for name in [*DEVICE_FIELDS, "reg_date", "reg_ip", "reg_source"]:
+            value = getattr(subscription, name)
+            if is_empty(value):
+                continue
+            display = getattr(subscription, f"get_{name}_display", None)
+            label = Subscription._meta.get_field(name).verbose_name
+            rows.append((label[:1].upper() + label[1:], display() if display else value))
+        labels = {f.name: f.display_label() for f in subscription.resource.fields.all()}
+        for name, value in (subscription.custom_values or {}).items():
+            rows.append((labels.get(name, name), display_value(value)))
+        return rows
+
+
+@dataclass
+class ChannelGroup:
+    channel: object
+    rows: list
+    delivery: object
+
+
+@dataclass
+class ResourceGroup:
+    resource: Resource
+    channels: list
+
+
+def _section_context(request, profile, *, form=None, row_forms=None, category_errors=None):
+    """Build the section: subscriptions grouped by resource then channel, by priority."""
+    row_forms = row_forms or {}
+    category_errors = category_errors or {}
+    subscriptions = list(
+        profile.subscriptions.for_display()
+        .prefetch_related("resource__categories", "resource__fields")
+        .order_by(
+            "resource__name",
+            "resource_id",
+            "channel__position",
+            "channel__name",
+            "priority",
+            "created_at",
+            "id",
+        )
+    )
+    contacts = {s.contact for s in subscriptions} | {profile.email}
+    suppressed = SuppressedAddress.objects.among(contacts)
+    groups = []
+    for resource, in_resource in groupby(subscriptions, key=lambda s: s.resource):
+        channels = []
+        for channel, in_channel in groupby(in_resource, key=lambda s: s.channel):
+            in_channel = list(in_channel)
+            delivery = choose_recipient(profile, in_channel, suppressed)
+            rows = []
+            for subscription in in_channel:
+                subscription.profile = profile
+                public_id = subscription.public_id
+                rows.append(
+                    Row(
+                        subscription,
+                        row_forms.get(public_id) or RowForm(subscription=subscription),
+                        receives=delivery.subscription == subscription,
+                        suppressed=subscription.contact.lower() in suppressed,
+                        confirmation_url=(
+                            request.build_absolute_uri(subscription.confirmation_path())
+                            if subscription.status == Status.UNCONFIRMED
+                            else ""
+                        ),
+                        category_errors=category_errors.get(public_id, []),
+                    )
+                )
+            channels.append(ChannelGroup(channel, rows, delivery))
+        groups.append(ResourceGroup(resource, channels))
+    user = request.user
+    return {
+        "groups": groups,
+        "subscription_count": len(subscriptions),
+        "global_blocked": profile.status != Status.SUBSCRIBED,
+        "suppressed": profile.email.lower() in suppressed,
+        "form": form or _empty_form(profile),
+        "add_open": form is not None,
+        "can_add": user.has_perm(ADD),
+        "can_change": user.has_perm(CHANGE),
+        "can_delete": user.has_perm(DELETE),
+    }
+
+
+def _empty_form(profile, initial=None, resource=None):
+    if resource is None:
+        resources = list(Resource.objects.all()[:2])
+        resource = resources[0] if len(resources) == 1 else None
+    return SubscriptionForm(initial=initial, resource=resource, add_url=_add_url(profile))
+
+
+def _add_url(profile):
+    return reverse("subscriptions:add", args=[profile.profile_id])
+
+
+def _section_url(profile):
+    return reverse("subscriptions:profile", args=[profile.profile_id])
+
+
+def _answer(request, profile, **kwargs):
+    """Answer a change: the section body for htmx, else the whole page with the section."""
+    ctx = _section_context(request, profile, **kwargs)
+    return render_section(request, profile, "subscriptions", ctx, partials={ANY_TARGET: "body"})
+
+
+def _done(request, profile):
+    """After a valid change: the updated section for htmx, a redirect (PRG) otherwise."""
+    return after_change(
+        request, fragment=lambda: _answer(request, profile), redirect_to=_section_url(profile)
+    )
+
+
+def _subscription(profile, subscription_id):
+    subscription = get_object_or_404(
+        profile.subscriptions.select_related("resource", "channel"), public_id=subscription_id
+    )
+    subscription.profile = profile
+    return subscription
+
+
+@login_required
+@require_safe
+@vary_on_headers("HX-Request", "HX-Target")
+def profile_subscriptions(request, profile_id):
+    """The Subscriptions section: the profile's subscriptions grouped by resource and channel."""
+    profile = get_profile_for_user(request, profile_id, VIEW)
+    return render_section(request, profile, "subscriptions", _section_context(request, profile))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def add_subscription(request, profile_id):
+    """Add a subscription; GET shows the form for the chosen resource (its channels, fields)."""
+    profile = get_profile_for_user(request, profile_id, ADD)
+    if request.method == "GET":
+        chosen = request.GET.get("resource", "")
+        resource = Resource.objects.filter(pk=chosen).first() if whole_number(chosen) else None
+        initial = {k: v for k, v in request.GET.items() if k not in ("resource", "channel")}
+        form = SubscriptionForm(initial=initial, resource=resource, add_url=_add_url(profile))
+        if request.htmx:  # the form alone, reloaded for the chosen resource
+            return render_partials(
+                request, TEMPLATE, {"profile": profile, "form": form}, ["add-form"]
+            )
+        return _answer(request, profile, form=form)
+    form = SubscriptionForm(request.POST, add_url=_add_url(profile))
+    if form.subscribe(profile) is None:
+        return _answer(request, profile, form=form)
+    return _done(request, profile)
+
+
+@login_required
+@require_POST
+def change_subscription(request, profile_id, subscription_id):
+    """Change a subscription's status and priority in place."""
+    profile = get_profile_for_user(request, profile_id, CHANGE)
+    subscription = _subscription(profile, subscription_id)
+    form = RowForm(request.POST, subscription=subscription)
+    if not form.save():
+        return _answer(request, profile, row_forms={subscription.public_id: form})
+    return _done(request, profile)
+
+
+@login_required
+@require_POST
+def change_categories(request, profile_id, subscription_id):
+    """Subscribe a subscription to exactly the checked categories."""
+    profile = get_profile_for_user(request, profile_id, CHANGE)
+    subscription = _subscription(profile, subscription_id)
+    try:
+        operations.set_categories(subscription, request.POST.getlist("categories"))
+    except ValidationError as error:
+        return _answer(request, profile, category_errors={subscription.public_id: error.messages})
+    return _done(request, profile)
+
+
+@login_required
+@require_POST
+def delete_subscription(request, profile_id, subscription_id):
+    """Delete a subscription (kept as deleted until a limit needs its place)."""
+    profile = get_profile_for_user(request, profile_id, DELETE)
+    operations.delete_subscription(_subscription(profile, subscription_id))
+    return _done(request, profile)
+
+
+@require_GET
+def confirm(request, token):
+    """The double opt-in link (public: the subscriber opens it from a message).
+
+    A valid link confirms the subscription (and an unconfirmed profile) and records the
+    click; a tampered link answers 400, an expired one 410, one whose subscription is
+    gone 404. A link works for ``CONFIRMATION_MAX_AGE`` (7 days).
+    """
+    try:
+        subscription, confirmed = operations.open_confirmation_link(
+            token, url=request.build_absolute_uri()
+        )
+    except operations.ConfirmationRefused as refusal:
+        status = {"invalid": 400, "expired": 410, "gone": 404}[refusal.reason]
+        return render(request, "subscriptions/confirm.html", {"refusal": refusal}, status=status)
+    ctx = {"subscription": subscription, "confirmed": confirmed}
+    return render(request, "subscriptions/confirm.html", ctx)
