@@ -16,6 +16,7 @@ from django.utils.text import capfirst
 
 from . import scoping
 from .fieldtypes import parse_options
+from .typedfields import named_messages
 
 
 def summarised_deletion(objs, using):
@@ -72,21 +73,12 @@ def count_of(model, field):
     return Coalesce(Subquery(counted), 0)
 
 
-# Models a foreign key may point at that belong to a profile database: the lookup from
-# each to its database (by label: the core names no app's module).
-DATABASE_OBJECTS = {
-    "profiles.ProfileDatabase": "",
-    "profiles.Profile": "database",
-    "segments.Segment": "database",
-}
-
-
 class ScopedAdminMixin:
     """List, show and edit only rows of the profile databases the staff member may see.
 
     ``database_path`` is the lookup from the rows to their database. A foreign key to a
-    database, a profile or a segment accepts only the visible ones (a raw id typed in
-    included).
+    model whose admin is scoped too (a database, a profile, a segment) accepts only the
+    rows that admin shows, a raw id typed in included.
     """
 
     database_path = "database"
@@ -96,11 +88,40 @@ class ScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         target = db_field.related_model
-        if target._meta.label in DATABASE_OBJECTS:
+        target_admin = self.admin_site._registry.get(target)
+        if isinstance(target_admin, ScopedAdminMixin):
             kwargs["queryset"] = scoping.visible(
-                target._default_manager.all(), request.user, DATABASE_OBJECTS[target._meta.label]
+                target._default_manager.all(), request.user, target_admin.database_path
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ReadOnlyAdminMixin:
+    """Rows that record what happened (events, audit entries, the phone index kept by saving
+    a profile): read in the admin, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def add_check_errors(form, error, *, values_field="custom_values"):
+    """Put the errors of a write's check on an admin form: each beside its field, and the
+    custom values' in their one JSON box, each message naming its field."""
+    custom = {}
+    for key, messages in error.message_dict.items():
+        field, _, name = key.partition(".")
+        if field == values_field:
+            custom[name] = messages
+        else:
+            form.add_error(key if key in form.fields else None, messages)
+    if custom:
+        form.add_error(values_field, named_messages(custom))
 
 
 class TypedFieldForm(forms.ModelForm):

@@ -48,15 +48,10 @@ class StrictBooleanField(serializers.BooleanField):
         return value
 
 
-@extend_schema_field(
-    {
-        "type": "array",
-        "items": {"type": "string", "example": "+14155550123"},
-        "description": "Phones in international format; stored in E.164.",
-    }
-)
-class PhonesField(serializers.Field):
-    """A list of phones (or one text separated by commas), normalised to E.164."""
+class NormalisedListField(serializers.Field):
+    """A list, or one text listing the items, read through ``normalise`` (a core normaliser)."""
+
+    normalise = None
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -67,9 +62,22 @@ class PhonesField(serializers.Field):
 
     def to_internal_value(self, data):
         try:
-            return normalize_phones(data)
+            return type(self).normalise(data)
         except DjangoValidationError as error:
             raise serializers.ValidationError(django_messages(error)) from None
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "example": "+14155550123"},
+        "description": "Phones in international format; stored in E.164.",
+    }
+)
+class PhonesField(NormalisedListField):
+    """A list of phones (or one text separated by commas), normalised to E.164."""
+
+    normalise = staticmethod(normalize_phones)
 
 
 @extend_schema_field(
@@ -110,21 +118,10 @@ class CustomValuesField(serializers.Field):
         "description": "Enum options: a list, or one comma-separated text (enum fields only).",
     }
 )
-class OptionsField(serializers.Field):
+class OptionsField(NormalisedListField):
     """Enum options given as a list or one comma-separated line."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return list(value or [])
-
-    def to_internal_value(self, data):
-        try:
-            return parse_options(data)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(django_messages(error)) from None
+    normalise = staticmethod(parse_options)
 
 
 class DomainCheckedMixin:

@@ -2,11 +2,12 @@ from django.contrib import admin
 
 from audit.models import AuditEntry
 from core import scoping
+from core.admin import ReadOnlyAdminMixin
 from profiles.models import Profile
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Audit entries are evidence: readable by staff, never written or removed by hand."""
 
     list_display = ["at", "actor_name", "channel", "action", "object_type", "object_id"]
@@ -24,12 +25,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
             return entries
         visible = Profile.objects.visible_to(request.user).values("profile_id")
         return entries.filter(profile_id__in=visible)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import ScopedAdminMixin
+from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
 from history.models import Event
 from history.types import EVENT_TYPES, EVENT_TYPES_BY_SLUG, GROUP_LABELS
 
@@ -33,7 +33,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class EventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     database_path = "profile__database"
     list_display = ["occurred_at", "type_label", "profile_link", "database", "data_preview"]
     list_filter = [EventTypeFilter, "occurred_at", "profile__database"]
@@ -85,13 +85,3 @@ class EventAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return format_html(
             "<pre>{}</pre>", json.dumps(obj.data, ensure_ascii=False, indent=2, sort_keys=True)
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        # Events go with their profile (deleting it removes its history), never one by one.
-        return False

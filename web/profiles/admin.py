@@ -18,10 +18,16 @@ from django.forms.fields import InvalidJSONInput
 from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 
-from core.admin import ScopedAdminMixin, SummarisedDeleteMixin, TypedFieldForm, count_of
+from core.admin import (
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    SummarisedDeleteMixin,
+    TypedFieldForm,
+    add_check_errors,
+    count_of,
+)
 from core.fieldtypes import is_empty
 from core.text import normalize_phone
-from core.typedfields import named_messages
 from operations.profiles import create_profile, delete_profile, update_profile
 from profiles.fields import EDITABLE, STANDARD_TABS
 from profiles.models import (
@@ -213,16 +219,7 @@ class ProfileAdminForm(forms.ModelForm):
                 database, values, profile=profile, replace_custom_values=True
             )
         except ValidationError as error:
-            custom = {
-                key.partition(".")[2]: messages
-                for key, messages in error.message_dict.items()
-                if key.startswith("custom_values")
-            }
-            if custom:
-                self.add_error("custom_values", named_messages(custom))
-            for key, messages in error.message_dict.items():
-                if not key.startswith("custom_values"):
-                    self.add_error(key if key in self.fields else None, messages)
+            add_check_errors(self, error)
 
 
 @admin.register(Profile)
@@ -357,7 +354,7 @@ class ProfileAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
 
 
 @admin.register(ProfilePhone)
-class ProfilePhoneAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ProfilePhoneAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The phone index: kept by saving a profile, so it is read here, never edited."""
 
     list_display = ["number", "profile", "database"]
@@ -383,12 +380,3 @@ class ProfilePhoneAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def profile_link(self, obj):
         url = reverse("admin:profiles_profile_change", args=[obj.profile_id])
         return format_html('<a href="{}">{}</a>', url, obj.profile)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,9 +12,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from core import scoping
-from core.admin import ScopedAdminMixin, TypedFieldForm
+from core.admin import ScopedAdminMixin, TypedFieldForm, add_check_errors
 from core.text import normalize_email
-from core.typedfields import named_messages
 from operations.subscriptions import delete_subscription, subscribe, update_subscription
 from subscriptions.models import (
     DEVICE_FIELDS,
@@ -201,16 +200,7 @@ class SubscriptionAdminForm(forms.ModelForm):
                     registration={name: data.get(name) for name in REGISTRATION_FIELDS},
                 )
         except ValidationError as error:
-            custom_errors = {
-                key.partition(".")[2]: messages
-                for key, messages in error.message_dict.items()
-                if key.startswith("custom_values")
-            }
-            if custom_errors:
-                self.add_error("custom_values", named_messages(custom_errors))
-            for key, messages in error.message_dict.items():
-                if not key.startswith("custom_values"):
-                    self.add_error(key if key in self.fields else None, messages)
+            add_check_errors(self, error)
 
 
 @admin.register(Subscription)
