@@ -36,7 +36,7 @@ from core.text import (
 )
 from core.typedfields import TypedField, check_values, keyed_errors
 
-from .fields import STANDARD_TABS, TAB_FIELDS, default_tab_fields
+from .fields import EDITABLE, STANDARD_TABS, TAB_FIELDS, default_tab_fields
 
 
 class Gender(models.TextChoices):
@@ -430,6 +430,9 @@ def check_profile_values(database, values, *, profile=None, replace_custom_value
     checked, errors = CheckedValues(), {}
     for name, value in values.items():
         if name == "custom_values":
+            continue
+        if name not in EDITABLE:
+            errors[name] = ["This field is set by the product, not written."]
             continue
         try:
             if name == "email":

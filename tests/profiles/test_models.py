@@ -510,3 +510,8 @@ def test_an_enum_option_in_use_cannot_be_removed(database, fields):
     assert list(tier.holders(["gold"]).values_list("custom_values", flat=True)) == [
         {"tier": "gold"}
     ]
+
+
+def test_only_the_editable_standard_fields_can_be_written(database):
+    errors = check_errors(database, md5="0" * 32, first_name="Ann")
+    assert errors == {"md5": ["This field is set by the product, not written."]}
