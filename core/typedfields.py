@@ -7,6 +7,8 @@ Profiles (``profiles.CustomField``, per database) and subscriptions
 (``{"plan": ["Enter one of: bronze, gold."]}``).
 """
 
+from dataclasses import dataclass, field
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -111,6 +113,42 @@ def check_values(definitions, values, *, current=None, owner=""):
         if definition.required and is_empty(cleaned.get(name)) and name not in errors:
             errors[name] = ["This field is required."]
     return cleaned, errors
+
+
+@dataclass(frozen=True)
+class ValuesChange:
+    """Checked custom values to write: those to set and those to remove, or a whole new set.
+
+    Applied to the values held when the write takes its lock, so two requests changing
+    different fields of one object both keep their change.
+    """
+
+    values: dict
+    removed: frozenset = field(default_factory=frozenset)
+    replace: bool = False
+
+    def applied_to(self, current):
+        """Return the values held after this change of ``current``."""
+        if self.replace:
+            return dict(self.values)
+        kept = {name: value for name, value in (current or {}).items() if name not in self.removed}
+        return kept | self.values
+
+
+def check_change(definitions, values, *, current=None, owner=""):
+    """Check custom values as ``check_values`` does; return (``ValuesChange``, errors).
+
+    Without ``current`` the change replaces every value held; with it, it sets and removes
+    only the fields ``values`` names.
+    """
+    cleaned, errors = check_values(definitions, values, current=current, owner=owner)
+    if errors:
+        return None, errors
+    if current is None:
+        return ValuesChange(cleaned, replace=True), {}
+    given = {name: cleaned[name] for name in values if name in cleaned}
+    removed = frozenset(name for name, value in values.items() if is_empty(value))
+    return ValuesChange(given, removed), {}
 
 
 def named_messages(errors):

@@ -5,9 +5,14 @@ that already called it: a ``CheckedValues`` is not checked again). A change of t
 status records ``status_changed``; ``hard_bounced`` puts the address on the suppression
 list; entering the global control group records ``control_group_entered``; a new profile
 records how it came (manual, api, file, push).
+
+A change writes only the fields it was asked to change, to the profile's row read under a
+lock (custom values merged into the ones held then): two requests changing different fields
+both keep their change, and an edit never undoes a status an event set meanwhile.
 """
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from core.status import Status
 from history.services import record_event, record_import
@@ -26,8 +31,8 @@ def create_profile(database, values, *, source, profile=None):
     profile = profile or Profile()
     profile.database = database
     for name, value in values.items():
-        setattr(profile, name, value)
-    profile.save()
+        setattr(profile, name, value.applied_to({}) if name == "custom_values" else value)
+    _save(profile)
     record_import(profile, source)
     _record_consequences(profile, status=None, in_control_group=False, source=source)
     return profile
@@ -40,12 +45,36 @@ def update_profile(profile, values, *, source, replace_custom_values=False):
         values = check_profile_values(
             profile.database, values, profile=profile, replace_custom_values=replace_custom_values
         )
-    status, in_control_group = profile.status, profile.in_control_group
+    stored = Profile.objects.select_for_update().get(pk=profile.pk)
+    status, in_control_group = stored.status, stored.in_control_group
+    changed = []
     for name, value in values.items():
-        setattr(profile, name, value)
-    profile.save()
+        if name == "custom_values":
+            value = value.applied_to(stored.custom_values)
+        if getattr(stored, name) != value:
+            setattr(stored, name, value)
+            changed.append(name)
+    if changed:
+        _save(stored, update_fields=[*changed, "updated_at"])
+    for model_field in Profile._meta.concrete_fields:  # the caller's profile shows what is stored
+        setattr(profile, model_field.attname, getattr(stored, model_field.attname))
+    profile._loaded_phones = stored._loaded_phones
     _record_consequences(profile, status=status, in_control_group=in_control_group, source=source)
     return profile
+
+
+def _save(profile, **kwargs):
+    """Save; an email taken by a concurrent write meanwhile is the same error as one taken
+    before (the database's unique constraint decides the race)."""
+    try:
+        with transaction.atomic():
+            profile.save(**kwargs)
+    except IntegrityError as error:
+        if "email" not in str(error):
+            raise
+        raise ValidationError(
+            {"email": [f"Another profile of database “{profile.database}” has this email."]}
+        ) from None
 
 
 def change_status(profile, status, *, source):

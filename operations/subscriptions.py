@@ -9,7 +9,7 @@ limit is at stake, and record the events. The API, the pages and the admin all c
 from dataclasses import dataclass, field
 
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,15 +99,28 @@ def update_subscription(subscription, change=None, **values):
     """Change a subscription's status, priority, categories, custom values or device fields.
 
     Pass the values of ``check_subscription_change`` (checked here), or what it returned.
-    A status change and a change of categories are recorded in history.
+    Only the fields asked for are written, to the row read under a lock (custom values
+    merged into the ones held then). A status change and a change of categories are
+    recorded in history.
     """
     if not isinstance(change, SubscriptionChange):
         change = check_subscription_change(subscription, **values)
-    before = subscription.status
-    for name, value in change.values.items():
-        setattr(subscription, name, value)
     with transaction.atomic():
-        subscription.save(update_fields=["updated_at", *change.values])
+        stored = Subscription.all_objects.select_for_update().get(pk=subscription.pk)
+        if stored.is_deleted:
+            raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
+        for model_field in Subscription._meta.concrete_fields:
+            setattr(subscription, model_field.attname, getattr(stored, model_field.attname))
+        before = subscription.status
+        changed = []
+        for name, value in change.values.items():
+            if name == "custom_values":
+                value = value.applied_to(subscription.custom_values)
+            if getattr(subscription, name) != value:
+                setattr(subscription, name, value)
+                changed.append(name)
+        if changed:
+            subscription.save(update_fields=[*changed, "updated_at"])
         _status_event(subscription, before, subscription.status)
         if change.categories is not UNSET:
             _set_categories(subscription, change.categories)

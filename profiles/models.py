@@ -34,7 +34,7 @@ from core.text import (
     validate_text,
     validate_timezone,
 )
-from core.typedfields import TypedField, check_values, keyed_errors
+from core.typedfields import TypedField, check_change, keyed_errors
 
 from .fields import EDITABLE, STANDARD_TABS, TAB_FIELDS, default_tab_fields
 
@@ -157,10 +157,10 @@ class ProfileDatabase(models.Model):
         self.save(update_fields=["default_tab"])
 
     def check_custom_values(self, values, *, current=None):
-        """Return (cleaned, errors by field name) for custom values of this database's fields
-        (``core.typedfields.check_values``: ``current`` given, they change only the fields
-        they name)."""
-        return check_values(
+        """Return (``ValuesChange``, errors by field name) for custom values of this
+        database's fields (``core.typedfields.check_change``: ``current`` given, they change
+        only the fields they name)."""
+        return check_change(
             self.custom_fields.all(), values, current=current, owner=f"database “{self.name}”"
         )
 
@@ -193,8 +193,9 @@ class CustomField(TypedField):
     @transaction.atomic
     def delete(self, *args, **kwargs):
         """Delete the field with its values, so a later field of that name starts empty."""
-        # Whole rows: Profile.__init__ reads phones, so deferring them would recurse.
-        holders = self.holders()
+        # Whole rows: Profile.__init__ reads phones, so deferring them would recurse. Locked
+        # batch by batch, so a value written meanwhile is neither lost nor left behind.
+        holders = self.holders().select_for_update()
         key = f"fields.{self.name}"
         last_id = 0
         while batch := list(holders.filter(id__gt=last_id).order_by("id")[:1000]):
@@ -444,11 +445,11 @@ def check_profile_values(database, values, *, profile=None, replace_custom_value
             errors[name] = error.messages
     if "custom_values" in values or profile is None:
         current = None if profile is None or replace_custom_values else profile.custom_values
-        custom, custom_errors = database.check_custom_values(
+        change, custom_errors = database.check_custom_values(
             values.get("custom_values", {}), current=current
         )
         errors |= keyed_errors(custom_errors)
-        checked["custom_values"] = custom
+        checked["custom_values"] = change
     email = checked.get("email")
     if email and email_taken(database, email, exclude=profile):
         errors["email"] = [f"Another profile of database “{database}” has the email {email}."]

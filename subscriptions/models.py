@@ -31,7 +31,7 @@ from core.text import (
     validate_timezone,
     whole_number,
 )
-from core.typedfields import TypedField, check_values, keyed_errors
+from core.typedfields import TypedField, check_change, keyed_errors
 
 # -- Suppression list --------------------------------------------------------------------
 
@@ -205,9 +205,9 @@ class Resource(models.Model):
         return self.name
 
     def check_custom_values(self, values, *, current=None):
-        """Return (cleaned, errors by field name) for custom subscription values of this
-        resource's fields (``core.typedfields.check_values``)."""
-        return check_values(
+        """Return (``ValuesChange``, errors by field name) for custom subscription values of
+        this resource's fields (``core.typedfields.check_change``)."""
+        return check_change(
             self.fields.all(), values, current=current, owner=f"resource “{self.name}”"
         )
 
@@ -715,7 +715,7 @@ def check_new_subscription(
     cleaned_categories = _collect(
         errors, "categories", resource.clean_category_ids, _category_ids(categories)
     )
-    custom, custom_errors = resource.check_custom_values(custom_values or {})
+    change, custom_errors = resource.check_custom_values(custom_values or {})
     errors |= keyed_errors(custom_errors)
     if not isinstance(contact, str):
         errors["contact"] = ["Enter the contact data as text."]
@@ -726,7 +726,7 @@ def check_new_subscription(
         contact=contact if isinstance(contact, str) else "",
         status=status if status is not UNSET else Status.SUBSCRIBED,
         priority=priority if isinstance(priority, int) else 0,
-        custom_values=custom,
+        custom_values=change.values if change else {},
         reg_date=timezone.now(),
         **device,
     )
@@ -784,11 +784,11 @@ def check_subscription_change(
             _category_ids(categories),
         )
     if custom_values is not UNSET:
-        custom, custom_errors = subscription.resource.check_custom_values(
+        change, custom_errors = subscription.resource.check_custom_values(
             custom_values, current=subscription.custom_values
         )
         errors |= keyed_errors(custom_errors)
-        values["custom_values"] = custom
+        values["custom_values"] = change
     if device is not UNSET:
         device = _check_device(errors, device)
         for name, value in device.items():

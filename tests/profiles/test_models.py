@@ -155,9 +155,15 @@ def test_an_empty_custom_value_removes_it(database, fields):
 
 
 def test_a_partial_change_keeps_the_other_custom_values(database, fields):
-    cleaned, errors = database.check_custom_values({"vip": True}, current={"orders": 3})
+    change, errors = database.check_custom_values({"vip": True}, current={"orders": 3})
     assert errors == {}
-    assert cleaned == {"orders": 3, "vip": True}
+    assert change.applied_to({"orders": 3}) == {"orders": 3, "vip": True}
+    # Applied to what is held when the write locks the row: a change made meanwhile stays.
+    assert change.applied_to({"orders": 4, "tier": "gold"}) == {
+        "orders": 4,
+        "tier": "gold",
+        "vip": True,
+    }
 
 
 def test_an_enum_field_takes_its_options_from_a_comma_separated_line(database):

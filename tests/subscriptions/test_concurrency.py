@@ -1,47 +1,15 @@
 """The limits hold when several requests subscribe one profile at the same moment."""
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from operations import subscriptions as services
 from subscriptions.models import CHANNEL_LIMIT, PROFILE_LIMIT, Subscription
+from tests.concurrency import needs_postgres, run_together
 from tests.factories import ProfileDatabaseFactory, ProfileFactory
 from tests.subscriptions.factories import ResourceFactory, SubscriptionFactory, channel
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="needs PostgreSQL: SQLite serialises all writers and has no row locks, "
-        "so concurrent requests cannot race there (set DATABASE_URL to a PostgreSQL database)",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
 THREADS = 8
-
-
-def run_together(count, work):
-    """Run work(n) in count threads released at once; return the errors raised."""
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def target(n):
-        try:
-            barrier.wait()
-            work(n)
-        except Exception as error:  # collected for the assertion
-            errors.append(error)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def test_concurrent_subscribes_never_pass_the_channel_limit():

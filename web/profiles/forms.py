@@ -100,14 +100,14 @@ class ProfileFieldsForm(forms.ModelForm):
                 database, values, profile=self.instance if self.instance.pk else None
             )
         except ValidationError as error:
-            for key, messages in error.message_dict.items():
-                self.add_error(self.field_for_error(key), messages)
+            self.add_write_errors(error)
 
-    def field_for_error(self, key):
-        """Return the form field an error of ``check_profile_values`` belongs beside."""
-        if key.startswith("custom_values."):
-            key = CUSTOM_PREFIX + key.removeprefix("custom_values.")
-        return key if key in self.fields else None
+    def add_write_errors(self, error):
+        """Show the errors of a write's check (or of the write itself) beside their fields."""
+        for key, messages in error.message_dict.items():
+            if key.startswith("custom_values."):
+                key = CUSTOM_PREFIX + key.removeprefix("custom_values.")
+            self.add_error(key if key in self.fields else None, messages)
 
     def custom_bound_fields(self):
         return [self[CUSTOM_PREFIX + definition.name] for definition in self.custom_fields]

@@ -7,7 +7,6 @@ unknown key); the rules are checked once, by the domain and the operations it ca
 """
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
@@ -148,32 +147,20 @@ class ProfileSerializer(StrictModelSerializer):
             locate(values, previous)
         return values
 
-    def _write(self, database, write):
-        try:
-            return write()
-        except IntegrityError as error:  # two requests took the same email at once
-            if "email" not in str(error):
-                raise
-            raise ValidationError(
-                {"email": [f"A profile with this email already exists in database “{database}”."]}
-            ) from None
-
     def create(self, validated_data):
         database = validated_data.pop("database")
         values = self._locate(validated_data)
-        source = self.context.get("source", "api")
-        return self._write(database, lambda: create_profile(database, values, source=source))
+        return create_profile(database, values, source=self.context.get("source", "api"))
 
     def update(self, instance, validated_data):
         validated_data.pop("database", None)
         previous = {ip: getattr(instance, ip) for ip in ("reg_ip", "ip")}
         values = self._locate(validated_data, previous)
-        source = self.context.get("source", "api")
-        return self._write(
-            instance.database,
-            lambda: update_profile(
-                instance, values, source=source, replace_custom_values=not self.partial
-            ),
+        return update_profile(
+            instance,
+            values,
+            source=self.context.get("source", "api"),
+            replace_custom_values=not self.partial,
         )
 
 

@@ -1,6 +1,7 @@
 """The edit form of one data tab."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -14,6 +15,17 @@ from ..forms import tab_form
 from ..sections import current_page_url, render_tab, tab_context
 
 
+def _saved(form, profile):
+    """Write the checked values; a conflict found by the write (an email taken meanwhile)
+    is shown beside its field like any other error."""
+    try:
+        update_profile(profile, form.checked, source="manual")
+    except ValidationError as error:
+        form.add_write_errors(error)
+        return False
+    return True
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
@@ -25,8 +37,7 @@ def profile_edit(request, profile_id):
     if request.GET.get("tab") and request.GET["tab"] != tab.slug:
         raise Http404("No such tab.")
     form = tab_form(profile, tab, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        update_profile(profile, form.checked, source="manual")
+    if request.method == "POST" and form.is_valid() and _saved(form, profile):
         return after_change(
             request,
             fragment=lambda: render_tab(request, profile, tab.slug),

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
@@ -91,9 +92,13 @@ def profile_create(request):
     if request.method == "POST":
         form = new_profile_form(request.user, request.POST, database)
         if form.is_valid():
-            profile = create_profile(form.database(), form.checked, source="manual")
-            messages.success(request, f"Profile {profile} added to {profile.database}.")
-            return redirect(profile)
+            try:
+                profile = create_profile(form.database(), form.checked, source="manual")
+            except ValidationError as error:  # an email taken meanwhile (a double submit)
+                form.add_write_errors(error)
+            else:
+                messages.success(request, f"Profile {profile} added to {profile.database}.")
+                return redirect(profile)
     else:
         form = new_profile_form(request.user, database=database)
         form.initial.update(
