@@ -1,4 +1,5 @@
-from django.http import Http404
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 
@@ -28,4 +29,25 @@ class NulInPathMiddleware:
     def __call__(self, request):
         if "\x00" in request.path:
             raise Http404("No URL contains a NUL character.")
+        return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request whose body is larger than ``MAX_REQUEST_BYTES``, before any
+    of it is read: no body, JSON, form or upload, is ever taken whole past that size."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            message = f"The request body is {length:,} bytes; at most {limit:,} are taken."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -15,10 +15,14 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from .jsonvalues import truncated
 from .text import INT64_MAX, INT64_MIN, bool_word, check_text, parse_bool
 
 LINE_MAX_LENGTH = 65_535
 TAG_MAX_LENGTH = 255
+TAGS_MAX_COUNT = 1_000
+OPTION_MAX_LENGTH = 255
+OPTIONS_MAX_COUNT = 500
 TAG_SEPARATORS = re.compile(r"[,|;]")
 # ASCII digits only: "١٢" or "²" are not numbers a field silently turns into 12 or 2.
 INTEGER_RE = re.compile(r"^[+-]?\d+$", re.ASCII)
@@ -138,13 +142,15 @@ def clean_tags(value, options=()):
                 )
     else:
         raise ValidationError("Enter tags separated by “,”, “|” or “;”, or a list.", code="tags")
-    tags = []
+    if len(value) > TAGS_MAX_COUNT:
+        raise ValidationError(f"Enter at most {TAGS_MAX_COUNT:,} tags.", code="count")
+    tags = {}  # a dict keeps the order and finds a duplicate at once
     for tag in (check_text(tag).strip() for tag in value):
         if len(tag) > TAG_MAX_LENGTH:
             raise ValidationError(f"A tag has at most {TAG_MAX_LENGTH} characters.", code="length")
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+        if tag:
+            tags[tag] = None
+    return list(tags)
 
 
 VALIDATORS = {
@@ -175,13 +181,17 @@ def parse_options(value):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValidationError("Enter the options as a comma-separated line or a list of text.")
-    options = []
+    if len(value) > OPTIONS_MAX_COUNT:
+        raise ValidationError(f"Enter at most {OPTIONS_MAX_COUNT} options.")
+    options = {}  # a dict keeps the order and finds a duplicate at once
     for option in (check_text(item).strip() for item in value):
         if "," in option:
             raise ValidationError(f"An option cannot contain a comma (got “{option}”).")
-        if option and option not in options:
-            options.append(option)
-    return options
+        if len(option) > OPTION_MAX_LENGTH:
+            raise ValidationError(f"An option has at most {OPTION_MAX_LENGTH} characters.")
+        if option:
+            options[option] = None
+    return list(options)
 
 
 def clean_options(field_type, value):
@@ -205,9 +215,10 @@ def input_value(value):
 
 
 def display_value(value):
-    """Render a stored custom value for people: tags joined, booleans as Yes/No."""
+    """Render a stored value for people: tags joined, booleans as Yes/No, a long text cut
+    (a page never shows a value of any size whole; the edit form and exports do)."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):
-        return ", ".join(value)
-    return "" if value is None else str(value)
+        return truncated(", ".join(map(str, value)))
+    return "" if value is None else truncated(str(value))

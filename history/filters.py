@@ -13,7 +13,7 @@ Without ``since`` the period starts 7 days before ``until`` (or before now): the
 is the last 7 days.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import django_filters
 from django import forms
@@ -26,6 +26,10 @@ from .models import Event
 from .types import EVENT_TYPES
 
 DEFAULT_PERIOD_DAYS = 7
+# The moments a period may start or end at: any history, with room to count 90 days back
+# and a day forward without leaving the years a date can hold.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 12, 1, tzinfo=UTC)
 PERIOD_PRESETS = {"7": 7, "30": 30, "90": 90}
 PERIOD_CHOICES = [
     ("7", "Last 7 days"),
@@ -54,13 +58,23 @@ def parse_moment(value, *, end_of_day=False, require_time=False):
         if not match["time"]:
             day = datetime.fromisoformat(match["date"]).date()
             moment = datetime.combine(day, time.max if end_of_day else time.min)
-            return timezone.make_aware(moment)
-        fraction = (match["fraction"] or ".0")[1:7].ljust(6, "0")
-        offset = match["offset"]
-        offset = "+00:00" if offset in "Zz" else offset
-        return datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}{offset}")
+            moment = timezone.make_aware(moment)
+        else:
+            fraction = (match["fraction"] or ".0")[1:7].ljust(6, "0")
+            offset = match["offset"]
+            offset = "+00:00" if offset in "Zz" else offset
+            moment = datetime.fromisoformat(f"{match['date']}T{match['time']}.{fraction}{offset}")
     except (ValueError, OverflowError):
         raise ValueError(f"Enter a real date and time (got “{value}”).") from None
+    try:
+        in_range = EARLIEST <= moment.astimezone(UTC) <= LATEST
+    except OverflowError:  # before year 1 or after 9999 once in UTC
+        in_range = False
+    if not in_range:
+        raise ValueError(
+            f"Enter a moment from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (got “{value}”)."
+        )
+    return moment
 
 
 class MomentField(forms.CharField):

@@ -1,7 +1,7 @@
-import json
-
 from django.db import models
 from django.utils import timezone
+
+from core.jsonvalues import TolerantDecoder, shown
 
 from .types import EVENT_TYPES_BY_SLUG, GROUP_LABELS, label_for
 
@@ -33,7 +33,7 @@ class Event(models.Model):
     )
     type = models.CharField(max_length=40)
     occurred_at = models.DateTimeField(default=timezone.now)
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, decoder=TolerantDecoder)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -76,5 +76,6 @@ class Event(models.Model):
         return rows
 
     def data_json(self):
-        """Return the raw data as indented JSON, for people reading it."""
-        return json.dumps(self.data, indent=2, ensure_ascii=False, sort_keys=True)
+        """Return the raw data as indented JSON for people reading it (a page shows at most
+        ``core.jsonvalues.SHOWN_CHARACTERS`` of it; the export has it whole)."""
+        return shown(self.data, indent=2, sort_keys=True)

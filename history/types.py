@@ -13,9 +13,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from core.fieldtypes import clean_float, clean_ip, clean_line, clean_number
+from core.jsonvalues import depth, encoded_size
 from core.status import Status
 
 URL_MAX_LENGTH = 8192
+# An event's data: a few keys of a mail server's or a pixel's report, never a document.
+DATA_MAX_BYTES = 32 * 1024
+DATA_MAX_DEPTH = 8
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,15 @@ class EventType:
             data = {}
         if not isinstance(data, dict):
             return {}, {"": ["Enter the data as a JSON object."]}
+        if depth(data) > DATA_MAX_DEPTH:
+            return {}, {"": [f"The data nests {depth(data)} levels; at most {DATA_MAX_DEPTH}."]}
+        if encoded_size(data) > DATA_MAX_BYTES:
+            return {}, {
+                "": [
+                    f"The data takes {encoded_size(data):,} bytes as JSON; "
+                    f"at most {DATA_MAX_BYTES:,}."
+                ]
+            }
         cleaned, errors = dict(data), {}
         for spec in self.fields:
             value = data.get(spec.name)

@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from core.jsonvalues import encodable
 from subscriptions.models import SuppressedAddress
 
 EXPORT_FORMAT_VERSION = 1
@@ -90,7 +91,7 @@ def export_profile_data(profile):
                 "type": e.type,
                 "label": e.label(),
                 "occurred_at": e.occurred_at,
-                "data": e.data,
+                "data": encodable(e.data),
             }
             for e in events
         ],

@@ -1,14 +1,52 @@
-"""Django's admin site, with "view on site" held to what the staff member may see."""
+"""Django's admin site, with "view on site" held to what the staff member may see, and lists
+that survive any filter value."""
+
+import functools
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path
+
+from core.text import check_text, whole_number
+
+# Lookups that take a part of a date: the database compares a whole number within a range.
+DATE_PARTS = ("year", "iso_year", "month", "day", "week", "week_day", "iso_week_day", "quarter")
+DATE_PART_MAX = 9999
+
+
+def bad_lookup(parameters):
+    """Whether a query holds a value no column compares: text with a NUL or a lone surrogate
+    (PostgreSQL refuses it mid-query), or a date part that is no whole number up to 9999."""
+    for key, values in parameters.lists():
+        for text in (key, *values):
+            try:
+                check_text(text)
+            except ValidationError:
+                return True
+        if key.rsplit("__", 1)[-1] in DATE_PARTS:
+            for value in values:
+                if value != "0" and whole_number(value, DATE_PART_MAX) is None:
+                    return True
+    return False
 
 
 class AdminSite(admin.AdminSite):
+    def admin_view(self, view, cacheable=False):
+        """Answer a query no column compares as Django answers a lookup it cannot make: the
+        list again with its error flag (never a server error)."""
+
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            if ERROR_FLAG not in request.GET and bad_lookup(request.GET):
+                return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+            return view(request, *args, **kwargs)
+
+        return super().admin_view(checked, cacheable)
+
     def get_urls(self):
         urls = super().get_urls()
         view_on_site = path(

@@ -15,6 +15,7 @@ from django.http import QueryDict
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 
+from core.jsonvalues import MAX_DEPTH, depth
 from core.text import INT64_MAX, INT64_MIN, check_text
 
 MAX_REPORTED = 50
@@ -69,11 +70,17 @@ def nested_errors(problems):
 
 
 class StorableDataMixin:
-    """Refuse a body holding text or numbers no column can store: a 400 naming each field."""
+    """Refuse a body holding text or numbers no column can store: a 400 naming each field;
+    and one nested deeper than any request needs (``core.jsonvalues.MAX_DEPTH``)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
         data = parsed.data if isinstance(parsed, parsers.DataAndFiles) else parsed
+        levels = depth(data)
+        if levels > MAX_DEPTH:
+            raise exceptions.ParseError(
+                f"The body nests {levels} levels deep; a request nests at most {MAX_DEPTH}."
+            )
         problems = list(itertools.islice(unstorable(data), MAX_REPORTED))
         if problems:
             raise exceptions.ValidationError(nested_errors(problems))

@@ -48,10 +48,16 @@ class ProfileCursorPagination(StrictPageSizeMixin, CursorPagination):
     max_page_size = 500
 
     def decode_cursor(self, request):
-        """Refuse a cursor that is not one this API gave: a 400 naming it, like a bad page."""
+        """Refuse a cursor that is not one this API gave: a 400 naming it, like a bad page.
+
+        The position of a cursor ordered by ``-id`` is an id: a position of any other shape
+        (a forged cursor) would reach the query and fail there.
+        """
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {"cursor": ["Use the cursor of a `next` or `previous` link."]}
-            ) from None
+            cursor = False
+        position = None if not cursor else cursor.position
+        if cursor is False or (position is not None and whole_number(str(position)) is None):
+            raise ValidationError({"cursor": ["Use the cursor of a `next` or `previous` link."]})
+        return cursor

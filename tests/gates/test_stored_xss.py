@@ -41,10 +41,10 @@ from django.urls.exceptions import Resolver404
 from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from core.fieldtypes import FieldType
+from core.fieldtypes import OPTION_MAX_LENGTH, FieldType
 from core.text import validate_text
 from history.models import Event
-from history.types import EVENT_TYPES, URL_MAX_LENGTH
+from history.types import DATA_MAX_BYTES, EVENT_TYPES, URL_MAX_LENGTH
 from profiles.models import CustomField, ProfileDatabase
 from segments.models import Segment
 from subscriptions.models import Channel, ContactKind, SuppressedAddress
@@ -144,6 +144,7 @@ def pack(corpus, limit=LOAD_LIMIT):
 
 
 LOADS = pack(CORPUS)
+ENUM_OPTIONS = [p.text for p in CORPUS if len(p.text) <= OPTION_MAX_LENGTH]
 
 
 # -- Writing the payloads -----------------------------------------------------------------
@@ -220,11 +221,11 @@ class Planter:
         )
         database_id = carrier.database["id"]
         # One custom field per type: the load in every text of its definition, every
-        # payload of the corpus as an enum option.
+        # payload of the corpus as an enum option (each that an option's length takes).
         custom = CustomFieldSerializer()
         fields = []
         for field_type in FieldType.values:
-            options = [p.text for p in CORPUS] if field_type == FieldType.ENUM else []
+            options = ENUM_OPTIONS if field_type == FieldType.ENUM else []
             created = self.write(
                 "POST",
                 f"{api}custom-fields/",
@@ -265,7 +266,7 @@ class Planter:
         for position, field_type in enumerate(FieldType.values):
             definitions.append({"name": f"{field_type}_field", "type": field_type})
             if field_type == FieldType.ENUM:
-                definitions[-1]["options"] = [p.text for p in CORPUS]
+                definitions[-1]["options"] = ENUM_OPTIONS
             for path, values in self.text_candidates(
                 SubscriptionFieldSerializer(), load, skip={"name", "type"}
             ).items():
@@ -352,8 +353,14 @@ class Planter:
             # Kept as sent: what a tracker reports about the visit.
             keys |= {"referrer": "any", "user_agent": "any"}
             keys |= {f"utm_{tag}": "text" for tag in ("source", "medium", "campaign")}
+            used = 0
             for name, kind in keys.items():
-                candidates[(index, "data", name)] = _data_candidates(kind, load)
+                values = _data_candidates(kind, load)
+                size = max((len(json.dumps(value)) for value in values), default=0)
+                if used + size > DATA_MAX_BYTES // 2:
+                    continue  # a long load fills an event's data; the others fill the rest
+                used += size
+                candidates[(index, "data", name)] = values
         self._write_batch(events, candidates)
 
     def _write_batch(self, events, candidates):
@@ -804,13 +811,15 @@ def test_the_payloads_reach_every_free_text_field(planted, alice):
         if not any(MARKER_RE.search(value or "") for value in values):
             missing.append(f"{model._meta.label}.{model_field.name}")
     assert missing == [], f"no payload reached these fields; refusals: {rejected}"
-    # Every payload is a custom value, an enum option and the data of an event.
+    # Every payload is a custom value and the data of an event; every one an option's length
+    # takes is an enum option.
     every = {p.marker for p in CORPUS}
+    optional = {p.marker for p in CORPUS if p.text in ENUM_OPTIONS}
     values = [carrier.profile["fields"] for carrier in carriers]
     options = CustomField.objects.filter(type=FieldType.ENUM).values_list("options", flat=True)
     data = Event.objects.values_list("data", flat=True)
-    for stored in (values, list(options), list(data)):
-        assert set(MARKER_RE.findall(json.dumps(stored))) == every
+    for stored, expected in [(values, every), (list(options), optional), (list(data), every)]:
+        assert set(MARKER_RE.findall(json.dumps(stored))) == expected
 
 
 def test_every_page_fragment_and_admin_page_renders_the_payloads_inert(planted, alice, client):

@@ -6,7 +6,6 @@ bounced", "Tariff plan". The related names are read with one query per related m
 the whole page, whatever the number of entries.
 """
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC
@@ -19,6 +18,7 @@ from django.utils.text import capfirst
 
 from audit.signals import AUDITED, ERASED
 from core.fieldtypes import is_empty
+from core.jsonvalues import shown, truncated
 
 CUSTOM_PREFIX = "fields."
 
@@ -70,7 +70,7 @@ def _text(value, field=None, related=None):
     if isinstance(value, list):
         return ", ".join(_text(item) for item in value)
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return shown(value)
     return str(value)
 
 
@@ -129,7 +129,6 @@ def describe(entries, custom_labels):
                 field = _field(model, key)
                 label = capfirst(getattr(field, "verbose_name", key))
                 related = names.get(field.related_model) if field and field.many_to_one else None
-            entry.rows.append(
-                Row(label, key, _text(old, field, related), _text(new, field, related))
-            )
+            old, new = (truncated(_text(value, field, related)) for value in (old, new))
+            entry.rows.append(Row(label, key, old, new))
     return entries

@@ -4,13 +4,12 @@ The table holds millions of rows: no full count, the profile is a raw id, and th
 without a profile filter is ordered by the primary key (its index), not by occurred_at.
 """
 
-import json
-
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from core.jsonvalues import shown
 from history.models import Event
 from history.types import EVENT_TYPES, EVENT_TYPES_BY_SLUG, GROUP_LABELS
 
@@ -75,13 +74,8 @@ class EventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Data")
     def data_preview(self, obj):
-        text = json.dumps(obj.data, ensure_ascii=False)
-        if len(text) > DATA_PREVIEW_LENGTH:
-            text = text[: DATA_PREVIEW_LENGTH - 1] + "…"
-        return text
+        return shown(obj.data, DATA_PREVIEW_LENGTH)
 
     @admin.display(description="Data")
     def data_json(self, obj):
-        return format_html(
-            "<pre>{}</pre>", json.dumps(obj.data, ensure_ascii=False, indent=2, sort_keys=True)
-        )
+        return format_html("<pre>{}</pre>", obj.data_json())

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.jsonvalues import encodable
 from history import paging
 from history.filters import EventFilter
 from history.models import Event
@@ -33,7 +34,7 @@ class EventSerializer(serializers.ModelSerializer):
             "label": event.label(),
             "group": event.group(),
             "occurred_at": OCCURRED_AT.to_representation(event.occurred_at),
-            "data": event.data,
+            "data": encodable(event.data),
         }
 
 

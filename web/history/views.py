@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from core.jsonvalues import encodable
 from history import paging
 from history.filters import PERIOD_CHOICES, EventFilter
 from history.models import Event
@@ -181,7 +182,7 @@ def _csv_rows(events):
             event.type,
             event.label(),
             *(data.get(key, "") for key in EXPORT_COLUMNS[4:9]),
-            json.dumps(event.data, ensure_ascii=False, sort_keys=True),
+            json.dumps(encodable(event.data), ensure_ascii=False, sort_keys=True),
         ]
         yield writer.writerow([neutralise(cell) for cell in row])
 
@@ -201,7 +202,7 @@ def _json_chunks(profile, filterset, events):
             "type": event.type,
             "label": event.label(),
             "occurred_at": event.occurred_at.isoformat(),
-            "data": event.data,
+            "data": encodable(event.data),
         }
         yield ("," if number else "") + "\n" + json.dumps(item, ensure_ascii=False)
     yield "\n]}\n"
