@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 
 from core.api.errors import api_detail
 from core.fieldtypes import FieldType, is_empty
+from core.locks import lock_keys
 from core.text import normalize_email, normalize_phones
 from profiles.models import Profile
 
@@ -83,6 +84,31 @@ class Matcher:
             return cls(database, "field", definition)
         raise ValueError(f"Enter {MATCH_HELP} (got “{text}”).")
 
+    def lock_keys(self, rows):
+        """Return the lock keys of the values the rows are matched by: while one import
+        creates the profile of a new email, phone or field value, another import of the
+        same value waits, then finds that profile (never a second one)."""
+        keys = []
+        for row in rows:
+            if isinstance(row, dict) and self.mode != "profile_id":
+                keys += [f"import:{self.database.pk}:{self.mode}:{v}" for v in self._values(row)]
+        return keys
+
+    def _values(self, row):
+        """The row's values of the matching key, normalised (none when malformed: such a
+        row is refused by ``find`` and creates nothing)."""
+        try:
+            if self.mode == "email":
+                email = row.get("email")
+                return [normalize_email(email)] if isinstance(email, str) else []
+            if self.mode == "phone":
+                return normalize_phones(row.get("phones") or [])
+            values = row.get("fields")
+            value = values.get(self.custom_field.name) if isinstance(values, dict) else None
+            return [] if is_empty(value) else [repr(self.custom_field.clean_value(value))]
+        except ValidationError:
+            return []
+
     def find(self, row):
         """Return the row's existing profile, or None to create one; raise RowError."""
         profiles = Profile.objects.filter(database=self.database)
@@ -149,7 +175,7 @@ class Matcher:
         return found[0] if found else None
 
 
-def import_row(index, row, matcher, serializer_class, context):
+def import_row(index, row, matcher, readers):
     """Create or update the profile of one row inside its own savepoint."""
     if not isinstance(row, dict):
         return RowResult(index, "error", errors={"non_field_errors": ["Enter an object."]})
@@ -162,18 +188,13 @@ def import_row(index, row, matcher, serializer_class, context):
         profile = matcher.find(row)
     except RowError as error:
         return RowResult(index, "error", errors=error.errors)
-    serializer = serializer_class(
-        profile,
-        data={**row, "database": database.pk},
-        partial=profile is not None,
-        context=context,
-    )
+    # A create reads every field (as POST), an update the ones given (as PATCH).
+    reader = readers[profile is not None]
     existing_id = profile.profile_id if profile is not None else None
-    if not serializer.is_valid():
-        return RowResult(index, "error", existing_id, _plain(serializer.errors))
     try:
+        values = reader.run_validation({**row, "database": database.pk})
         with transaction.atomic():
-            saved = serializer.save()
+            saved = reader.create(values) if profile is None else reader.update(profile, values)
     except APIValidationError as error:
         detail = (
             error.detail if isinstance(error.detail, dict) else {"non_field_errors": error.detail}
@@ -188,12 +209,19 @@ def import_row(index, row, matcher, serializer_class, context):
 
 
 def import_profiles(matcher, rows, *, serializer_class, context):
-    """Upsert the rows into the matcher's database and return one result dict per row."""
+    """Upsert the rows into the matcher's database and return one result dict per row.
+
+    The rows' matched values are locked first (``Matcher.lock_keys``), so concurrent imports
+    of the same values run one after the other. One serializer reads every row of a kind
+    (creates, updates): built once, its fields are not built again row by row.
+    """
     context = {**context, "database": matcher.database}
-    return [
-        import_row(index, row, matcher, serializer_class, context).as_dict()
-        for index, row in enumerate(rows)
-    ]
+    readers = {
+        False: serializer_class(context=context),
+        True: serializer_class(context=context, partial=True),
+    }
+    lock_keys(matcher.lock_keys(rows))
+    return [import_row(index, row, matcher, readers).as_dict() for index, row in enumerate(rows)]
 
 
 def _plain(errors):

@@ -20,7 +20,9 @@ from profiles.models import CheckedValues, Profile, check_profile_values
 from subscriptions.models import SuppressedAddress
 
 
-@transaction.atomic
+# No savepoint of their own: the caller's transaction (a request's, an import row's) is the
+# unit; _save keeps one around the insert, where a race on the email is turned into an error.
+@transaction.atomic(savepoint=False)
 def create_profile(database, values, *, source, profile=None):
     """Create a profile of ``database`` from ``values`` and record how it came.
 
@@ -38,7 +40,7 @@ def create_profile(database, values, *, source, profile=None):
     return profile
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def update_profile(profile, values, *, source, replace_custom_values=False):
     """Change ``profile``'s values (custom values merged unless ``replace_custom_values``)."""
     if not isinstance(values, CheckedValues):

@@ -360,10 +360,12 @@ class Profile(models.Model):
         self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
         self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
         phones_changed = self._loaded_phones != list(self.phones or [])
-        with transaction.atomic():
+        adding = self._state.adding
+        with transaction.atomic(savepoint=False):
             super().save(*args, **kwargs)
             if phones_changed:
-                self.phone_index.all().delete()
+                if not adding:
+                    self.phone_index.all().delete()
                 ProfilePhone.objects.bulk_create(
                     ProfilePhone(profile=self, database_id=self.database_id, number=number)
                     for number in self.phones

@@ -1,9 +1,16 @@
 """Pieces the API's viewsets share: scoping to visible databases, flags, a 409."""
 
+from django.conf import settings
 from rest_framework import exceptions, serializers, status
 
 from core import scoping
+from core.locks import take_slot
 from core.text import parse_bool
+
+# Seconds a client is asked to wait when the large batches running fill every slot.
+BATCH_RETRY_SECONDS = 5
+# A batch of at most this many items is quick: it needs no slot.
+SMALL_BATCH = 100
 
 
 class Conflict(exceptions.APIException):
@@ -32,3 +39,16 @@ def query_flag(request, name, default):
     if value is None:
         raise serializers.ValidationError({name: ["Enter true or false."]})
     return value
+
+
+def hold_batch_slot(items):
+    """Hold one of the ``BATCH_CONCURRENCY`` slots for a large batch of ``items`` (an import,
+    a list of events) for this request, or answer 429: a server running more at once would
+    have its workers killed mid-batch rather than finish any."""
+    if not isinstance(items, list) or len(items) <= SMALL_BATCH:
+        return
+    if not take_slot("api-batch", settings.BATCH_CONCURRENCY):
+        raise exceptions.Throttled(
+            wait=BATCH_RETRY_SECONDS,
+            detail=f"{settings.BATCH_CONCURRENCY} large batches are running; send this one again.",
+        )

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.views import hold_batch_slot
 from core.jsonvalues import encodable
 from history import paging
 from history.filters import EventFilter
@@ -148,6 +149,7 @@ class EventViewSet(viewsets.ViewSet):
     def create(self, request):
         payload = request.data
         if isinstance(payload, list):
+            hold_batch_slot(payload)
             if not payload:
                 raise ValidationError({"non_field_errors": ["Send at least one event."]})
             if len(payload) > MAX_BATCH:

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
-from core.api.views import Conflict, InVisibleDatabasesMixin, query_flag
+from core.api.views import Conflict, InVisibleDatabasesMixin, hold_batch_slot, query_flag
 from core.fieldtypes import FieldType
 from operations.exports import export_profile_data
 from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, import_profiles
@@ -173,6 +173,7 @@ class ProfileViewSet(viewsets.ModelViewSet):
         pagination_class=None,
     )
     def import_profiles(self, request):
+        hold_batch_slot(request.data.get("profiles") if isinstance(request.data, dict) else None)
         context = self.get_serializer_context()
         envelope = ImportRequestSerializer(data=request.data, context=context)
         envelope.is_valid(raise_exception=True)
