@@ -16,6 +16,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="profiles:list", permanent=False), name="home"),
+    path("accounts/", include("web.accounts.urls")),  # before Django's: its password reset
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_patterns, "api"))),

@@ -56,6 +56,12 @@ def fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def quick_password_reset(settings):
+    """A password reset answers at once in tests (its floor is tested on its own)."""
+    settings.PASSWORD_RESET_MIN_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield settings.MEDIA_ROOT
