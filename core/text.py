@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+PHONES_MAX = 20  # a profile's phones (each one indexed)
 # The words a boolean is written with wherever text carries one (a custom Boolean value, a
 # form's select, a query parameter such as ?detect_location=false).
 TRUE_WORD, FALSE_WORD = "true", "false"
@@ -72,6 +73,8 @@ def normalize_phones(values):
         values = re.split(r"[,;\n]", values)
     if not isinstance(values, list):
         raise ValidationError("Enter the phones as a list.")
+    if len(values) > PHONES_MAX:
+        raise ValidationError(f"Enter at most {PHONES_MAX} phones.")
     phones = []
     for value in values:
         if isinstance(value, str) and not value.strip():

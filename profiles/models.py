@@ -38,6 +38,8 @@ from core.typedfields import TypedField, check_change, keyed_errors
 
 from .fields import EDITABLE, STANDARD_TABS, TAB_FIELDS, default_tab_fields
 
+CUSTOM_TABS_MAX = 20
+
 
 class Gender(models.TextChoices):
     FEMALE = "female", "Female"
@@ -66,7 +68,7 @@ class ProfileDatabase(models.Model):
     """A set of profiles sharing one structure: the standard fields used and custom fields."""
 
     name = models.CharField(max_length=200, unique=True, validators=[validate_text])
-    description = models.TextField(blank=True, validators=[validate_text])
+    description = models.TextField(blank=True, max_length=5000, validators=[validate_text])
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -134,6 +136,10 @@ class ProfileDatabase(models.Model):
         label = (label or "").strip()
         if not label:
             raise ValidationError({"label": "Enter a name for the tab."})
+        if len(self.custom_tabs) >= CUSTOM_TABS_MAX:
+            raise ValidationError(
+                {"label": f"A database has at most {CUSTOM_TABS_MAX} tabs of its own."}
+            )
         validate_text(label)
         slug = "tab-" + (slugify(label) or "custom")
         taken = {tab.slug for tab in self.tabs()}

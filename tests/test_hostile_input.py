@@ -4,6 +4,7 @@ nothing, and nothing stored (even before a limit existed) breaks a page."""
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
 
@@ -150,3 +151,26 @@ def test_a_forged_cursor_position_is_a_400_naming_the_cursor(as_bob, database, p
         response = as_bob.get(f"{url}?cursor=cD1hYmMmbz0w")  # p=abc&o=0
         assert response.status_code == 400, url
         assert "cursor" in response.json()
+
+
+def test_more_phones_than_a_profile_holds_are_refused(as_bob, database):
+    phones = [f"+1415555{n:04d}" for n in range(21)]
+    body = {"database": database.pk, "phones": phones}
+    response = as_bob.post("/api/v1/profiles/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"phones": ["Enter at most 20 phones."]}
+
+
+def test_a_database_holds_a_bounded_number_of_tabs_of_its_own(database):
+    for n in range(20):
+        database.add_custom_tab(f"Tab {n}", ["email"])
+    with pytest.raises(ValidationError) as error:
+        database.add_custom_tab("One more", ["email"])
+    assert error.value.message_dict == {"label": ["A database has at most 20 tabs of its own."]}
+
+
+def test_a_form_encoded_body_repeating_phones_keeps_them_all(as_bob, database):
+    body = {"database": database.pk, "phones": ["+14155550100", "+14155550101"]}
+    response = as_bob.post("/api/v1/profiles/", body)  # multipart: the key repeated
+    assert response.status_code == 201
+    assert response.json()["phones"] == ["+14155550100", "+14155550101"]

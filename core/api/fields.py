@@ -6,6 +6,7 @@ import functools
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from core.fieldtypes import parse_options
 from core.text import normalize_phones, parse_bool
@@ -56,6 +57,13 @@ class NormalisedListField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
+
+    def get_value(self, dictionary):
+        """A form-encoded body may repeat the key: every value is taken, none dropped."""
+        if html.is_html_input(dictionary) and self.field_name in dictionary:
+            values = dictionary.getlist(self.field_name)
+            return values if len(values) > 1 else values[0]
+        return super().get_value(dictionary)
 
     def to_representation(self, value):
         return list(value or [])
