@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from core import fieldtypes, jsonvalues
+from core import fieldtypes, jsonvalues, text
 from history import reports, types
 from operations.imports import MAX_IMPORT_ROWS
 
@@ -55,7 +55,8 @@ def add_limits(result, generator, request, public):
         f"as JSON and {types.DATA_MAX_DEPTH} levels; a Line value "
         f"{fieldtypes.LINE_MAX_LENGTH:,} characters; a Tags value {fieldtypes.TAGS_MAX_COUNT:,} "
         f"tags of {fieldtypes.TAG_MAX_LENGTH} characters; an Enum field "
-        f"{fieldtypes.OPTIONS_MAX_COUNT} options of {fieldtypes.OPTION_MAX_LENGTH} characters."
+        f"{fieldtypes.OPTIONS_MAX_COUNT} options of {fieldtypes.OPTION_MAX_LENGTH} characters; "
+        f"a profile {text.PHONES_MAX} phones."
     )
     info = result.setdefault("info", {})
     info["description"] = f"{info.get('description', '')}\n\n{limits}".strip()
