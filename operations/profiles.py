@@ -11,6 +11,8 @@ lock (custom values merged into the ones held then): two requests changing diffe
 both keep their change, and an edit never undoes a status an event set meanwhile.
 """
 
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -20,9 +22,23 @@ from profiles.models import CheckedValues, Profile, check_profile_values
 from subscriptions.models import SuppressedAddress
 
 
-# No savepoint of their own: the caller's transaction (a request's, an import row's) is the
-# unit; _save keeps one around the insert, where a race on the email is turned into an error.
-@transaction.atomic(savepoint=False)
+@contextmanager
+def _in_transaction():
+    """Join the caller's transaction (a request's, an import row's: the unit), else open one.
+
+    No savepoint of its own, and unlike ``atomic(savepoint=False)`` an error raised through
+    it does not doom the caller's transaction: the email taken by a concurrent write is
+    turned into an error by _save after its own savepoint was rolled back, so the request
+    can still answer with the form and its error.
+    """
+    if transaction.get_connection().in_atomic_block:
+        yield
+    else:
+        with transaction.atomic():
+            yield
+
+
+@_in_transaction()
 def create_profile(database, values, *, source, profile=None):
     """Create a profile of ``database`` from ``values`` and record how it came.
 
@@ -40,7 +56,7 @@ def create_profile(database, values, *, source, profile=None):
     return profile
 
 
-@transaction.atomic(savepoint=False)
+@_in_transaction()
 def update_profile(profile, values, *, source, replace_custom_values=False):
     """Change ``profile``'s values (custom values merged unless ``replace_custom_values``)."""
     if not isinstance(values, CheckedValues):

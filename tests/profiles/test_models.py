@@ -521,3 +521,18 @@ def test_an_enum_option_in_use_cannot_be_removed(database, fields):
 def test_only_the_editable_standard_fields_can_be_written(database):
     errors = check_errors(database, md5="0" * 32, first_name="Ann")
     assert errors == {"md5": ["This field is set by the product, not written."]}
+
+
+@pytest.mark.django_db
+def test_an_email_taken_between_check_and_insert_leaves_the_transaction_usable(database):
+    """The race of a double submit, made deterministic: the values were checked before the
+    other profile took the email. The write answers a ValidationError naming the email, and
+    the request's transaction goes on (the page can still render its form)."""
+    checked = check_profile_values(database, {"email": "race@example.com"})
+    ProfileFactory(database=database, email="race@example.com")
+
+    with pytest.raises(ValidationError) as error:
+        services.create_profile(database, checked, source="manual")
+
+    assert "email" in error.value.message_dict
+    assert Profile.objects.filter(email="race@example.com").count() == 1  # no broken transaction
