@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-## Run the app with demo data on SQLite at http://127.0.0.1:8000
+## Run the app with demo data on SQLite at http://127.0.0.1:8000, and its background
+## worker beside it (Procfile; Ctrl-C stops both).
 run: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 ## Run the whole test suite (DATABASE_URL picks the database; SQLite by default)
 ## on one worker per core (pytest-xdist; each worker has its own test database).

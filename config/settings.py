@@ -47,15 +47,32 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_tasks",
+    "jobs",  # before django_tasks_db: its db_worker also takes up jobs whose worker died
+    "django_tasks_db",
     # The domain apps, bottom up; then the pages, API and admin of them all; then demo data.
     "audit",
     "profiles",
     "history",
     "subscriptions",
     "segments",
+    "operations",
     "web",
     "demo",
 ]
+
+# Background work: django-tasks on its database backend (``manage.py db_worker`` runs it; the
+# tests run each task at once, in the request, unless one starts a worker).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+# A running job whose worker has not reported (after each chunk) for this long lost its
+# worker: it shows "interrupted", and the next worker to look takes it up again.
+JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
+# Rows an export writes per chunk (each chunk commits the job's position).
+EXPORT_CHUNK_ROWS = int(os.environ.get("EXPORT_CHUNK_ROWS", "2000"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -102,6 +119,17 @@ DATABASES = {
 }
 # Every request is one transaction: a change and its audit entry commit together.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker share one file: each transaction takes the write lock
+    # when it begins (a read that turns into a write would otherwise fail at once, "database
+    # is locked"), waits up to 20 s for it, and readers go on while one writes (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

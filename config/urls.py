@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("web.subscriptions.api_urls")),
     path("", include("web.history.api_urls")),
     path("", include("web.segments.api_urls")),
+    path("", include("web.jobs.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("profiles/", include("web.segments.urls")),
     path("profiles/", include("web.audit.urls")),
     path("profiles/", include("web.profiles.urls")),
+    path("jobs/", include("web.jobs.urls")),
     # Public: the double opt-in link a subscriber opens from a message.
     path("subscriptions/confirm/<str:token>/", confirm_subscription, name="subscription-confirm"),
 ]

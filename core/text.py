@@ -113,6 +113,16 @@ def whole_number(text, maximum=INT64_MAX):
     return number if 1 <= number <= maximum else None
 
 
+# A cell starting with one of these is read as a formula by spreadsheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Return a spreadsheet cell (CSV, XLSX) shown as text, never run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def parse_bool(value):
     """Return True or False for a JSON boolean or the words true/false; None for anything else."""
     if isinstance(value, bool):

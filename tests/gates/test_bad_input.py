@@ -346,6 +346,8 @@ def minimal_body(op, world):
         },
         "/api/v1/segments/": {"name": "Probe segment", "database": database},
         "/api/v1/segments/{id}/members/": {"profile_id": profile},
+        "/api/v1/exports/": {"database": database, "search": "", "status": ["subscribed"]},
+        "/api/v1/jobs/{id}/cancel/": {},
         "/api/v1/events/": {
             "profile_id": profile,
             "type": "click",
@@ -488,7 +490,9 @@ def test_bad_path_parameters_find_nothing(op, api, world):
 
 # -- The pages ------------------------------------------------------------------------------
 
-PAGE_PATTERNS = [p for p in PATTERNS if p.kind == "page" and p.route.startswith("profiles/")]
+PAGE_PATTERNS = [
+    p for p in PATTERNS if p.kind == "page" and p.route.startswith(("profiles/", "jobs/"))
+]
 ADMIN_OBJECT_PATTERNS = [p for p in PATTERNS if p.kind == "admin" and p.parameters == ["object_id"]]
 PAGE_ANSWERS = {200, 400, 403, 404}  # 403: bob may not delete, whatever the input
 USERS = ["alice", "bob"]

@@ -228,6 +228,8 @@ def minimal_body(name, world):
         "api:event-list": {"profile_id": profile_id, "type": "open"},
         "api:segment-list": {"name": "Forged segment", "database": own[ProfileDatabase].pk},
         "api:segment-members": {"profile_id": profile_id},
+        "api:export-list": {"database": own[ProfileDatabase].pk, "format": "csv"},
+        "api:job-cancel": {},
     }
     return bodies.get(name)
 

@@ -45,6 +45,7 @@ from core.fieldtypes import OPTION_MAX_LENGTH, FieldType
 from core.text import validate_text
 from history.models import Event
 from history.types import DATA_MAX_BYTES, EVENT_TYPES, URL_MAX_LENGTH
+from jobs.models import Job
 from profiles.models import CustomField, ProfileDatabase
 from segments.models import Segment
 from subscriptions.models import Channel, ContactKind, SuppressedAddress
@@ -169,6 +170,7 @@ class Carrier:
     resource: dict = None
     subscriptions: list = field(default_factory=list)
     segment: Segment = None
+    job: Job = None
     confirm_path: str = ""
 
 
@@ -285,6 +287,7 @@ class Planter:
         self._subscribe(carrier, profile_id)
         self._segment(carrier, profile_id, number)
         self._events(profile_id, load)
+        self._job(carrier, load)
         # The suppression list is written by bounces and in the admin, not over the API.
         SuppressedAddress.objects.create(
             address=f"carrier{number}@example.com",
@@ -343,6 +346,18 @@ class Planter:
             reverse("segments:add", args=[profile_id]), {"segment": carrier.segment.pk}
         )
         assert response.status_code in (200, 302), response.status_code
+
+    def _job(self, carrier, load):
+        """An export of the carrier's database (its job shows the database's name); its
+        failure and item errors hold the load, as an import's will hold what rows sent."""
+        export = self.write(
+            "POST", "/api/v1/exports/", "export", {"database": carrier.database["id"]}, {}
+        )
+        carrier.job = Job.objects.get(pk=export["id"])
+        carrier.job.failure = load.fit(1000) or "failed"
+        carrier.job.error_samples = [payload.text for payload in load.payloads]
+        carrier.job.errors = len(load.payloads)
+        carrier.job.save()
 
     def _events(self, profile_id, load):
         """One event of each type integrations report, every data key holding the load."""
@@ -649,6 +664,7 @@ def route_kwargs(pattern, carrier):
         "profile_id": [carrier.profile["profile_id"]],
         "subscription_id": [subscription.get("id")],
         "segment_id": [carrier.segment.pk],
+        "job_id": [carrier.job.pk],
         "token": [resolve(carrier.confirm_path).kwargs["token"]] if carrier.confirm_path else [],
         "fmt": ["csv", "json"],
     }

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEntry
 from history.models import Event
+from jobs.models import Job
 from profiles.models import CustomField, Profile, ProfileDatabase, ProfilePhone
 from segments.models import Segment, SegmentMembership
 from subscriptions.models import Category, Resource, Subscription, SuppressedAddress
@@ -137,6 +138,15 @@ def build_world():
             }
         )
     own[ProfileDatabase].members.add(bob, dana)
+    # A finished export in each database: bob's in his, alice's in the other (its file is
+    # written for each test by the gates' job_files fixture).
+    for bucket, user in [(own, bob), (outsider, alice)]:
+        job = Job.objects.create(
+            kind="export", created_by=user, database=bucket[ProfileDatabase], status="succeeded"
+        )
+        job.result = {"format": "csv", "rows": 1, "file": f"{job.pk}.csv"}
+        job.save()
+        bucket[Job] = job
     # One of each remaining model the admin shows, so its change pages are checked too.
     SubscriptionFieldFactory(resource=resource)
     SuppressedAddress.objects.create(
@@ -193,6 +203,8 @@ def url_kwargs(pattern, world, objects):
             value = objects[Subscription].public_id
         elif parameter == "segment_id":
             value = objects[Segment].pk
+        elif parameter == "job_id" or (parameter == "pk" and model is Job):
+            value = objects[Job].pk
         elif parameter == "fmt":
             value = "csv"
         elif parameter == "token":
@@ -240,7 +252,8 @@ def addresses_a_database_object(pattern):
     model, _ = model_of(pattern)
     if pattern.kind == "admin":
         return False  # bob is not staff: the admin refuses him before any object lookup
-    database_objects = {ProfileDatabase, CustomField, Subscription, Segment}
-    return bool({"profile_id", "subscription_id", "segment_id"} & set(pattern.parameters)) or (
+    database_objects = {ProfileDatabase, CustomField, Subscription, Segment, Job}
+    named = {"profile_id", "subscription_id", "segment_id", "job_id"}
+    return bool(named & set(pattern.parameters)) or (
         model in database_objects and len(pattern.parameters) > 0
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from core.jsonvalues import encodable
+from core.text import neutralise
 from history import paging
 from history.filters import PERIOD_CHOICES, EventFilter
 from history.models import Event
@@ -22,8 +23,6 @@ from web.profiles.sections import render_section
 
 TIMEZONE_COOKIE = "tz"
 EXPORT_CHUNK = 2000
-# A cell starting with one of these is read as a formula by spreadsheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @functools.cache
@@ -154,12 +153,6 @@ def profile_history(request, profile_id):
             ctx,
             partials={"history-results": "results", "history-more": "rows"},
         )
-
-
-def neutralise(value):
-    """Return a CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 class _Echo:

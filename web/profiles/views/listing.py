@@ -5,12 +5,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core.htmx import ANY_TARGET, answer
 from core.status import Status
 from core.text import INT64_MAX, whole_number
+from operations.list_exports import FORMATS, start_export
 from operations.profiles import create_profile
 from profiles.filters import ProfileFilter
 from profiles.models import Profile, ProfileDatabase
@@ -57,6 +60,7 @@ def profile_list(request):
     has_next = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     query = [(key, value) for key, values in data.lists() for value in values if key != "page"]
+    databases = list(ProfileDatabase.objects.visible_to(request.user))
     ctx = {
         "filter": profile_filter,
         "profiles": rows,
@@ -67,13 +71,60 @@ def profile_list(request):
         "last_row": (page - 1) * PAGE_SIZE + len(rows),
         "query": query,
         "search": data.get("search", ""),
-        "databases": ProfileDatabase.objects.visible_to(request.user),
+        "databases": databases,
         "selected_database": data.get("database", ""),
         "selected_statuses": data.getlist("status"),
         "statuses": Status.choices,
         "filtered": bool(query),
+        "export_database": _export_database(databases, data.get("database", "")),
+        "export_formats": FORMATS,
     }
     return answer(request, "profiles/list.html", ctx, partials={ANY_TARGET: "results"})
+
+
+def _export_database(databases, chosen):
+    """The database an export of the list takes: the one chosen among ``databases`` (those
+    the user sees), or the only one."""
+    if chosen:
+        return next((database for database in databases if str(database.pk) == chosen), None)
+    return databases[0] if len(databases) == 1 else None
+
+
+@login_required
+@require_POST
+def profile_list_export(request):
+    """Export the profiles of one database, filtered as the list is, to CSV or XLSX: a
+    background job whose page shows its progress and then the download."""
+    require_perm(request.user, "profiles.view_profile")
+    require_perm(request.user, "profiles.export_profile")
+    chosen = request.POST.get("database", "")
+    database = _export_database(list(ProfileDatabase.objects.visible_to(request.user)), chosen)
+    kept = [
+        (key, value)
+        for key in ("search", "database", "status")
+        for value in request.POST.getlist(key)
+    ]
+    back = reverse("profiles:list") + "?" + urlencode(kept)
+    if database is None:
+        if chosen:
+            raise Http404("No such profile database.")
+        messages.error(request, "Choose the database to export: one export holds one database.")
+        return redirect(back)
+    try:
+        job = start_export(
+            request.user,
+            database,
+            search=request.POST.get("search", ""),
+            status=[value for value in request.POST.getlist("status") if value],
+            fmt=request.POST.get("format", "csv"),
+        )
+    except ValidationError as error:
+        for name, errors in error.message_dict.items():
+            for message in errors:
+                messages.error(request, f"{name.capitalize()}: {message}")
+        return redirect(back)
+    messages.success(request, f"Export of {database} started.")
+    return redirect("jobs:detail", job.pk)
 
 
 @login_required

@@ -1,0 +1,52 @@
+"""django-tasks' database worker, which also takes up the jobs whose worker died.
+
+It shadows ``django_tasks_db``'s command of the same name (``jobs`` comes first in
+INSTALLED_APPS): before it starts, and every half of ``JOB_STALE_SECONDS`` while it runs, jobs that
+report running but whose worker stopped reporting are queued again (``jobs.runner.recover``)
+and resume from their last committed chunk. Several workers may run at once on PostgreSQL:
+each claims a task with ``SELECT … FOR UPDATE SKIP LOCKED``, and a job with ``FOR UPDATE``.
+"""
+
+import logging
+import os
+import threading
+
+from django.db import close_old_connections, connection
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
+from django_tasks_db.management.commands import db_worker
+
+from jobs.models import stale_after
+from jobs.runner import recover
+
+logger = logging.getLogger("jobs")
+
+
+def recover_now():
+    try:
+        recover()
+    except Exception:  # a database that is away for a moment: try again next time
+        logger.exception("Could not look for jobs that lost their worker")
+    finally:
+        close_old_connections()
+
+
+def keep_recovering(stop):
+    """Look for jobs that lost their worker, every half of the time that makes one stale."""
+    while not stop.wait(stale_after().total_seconds() / 2):
+        recover_now()
+    connection.close()
+
+
+class Command(db_worker.Command):
+    help = "Run a database background worker; take up the jobs whose worker died."
+
+    def handle(self, *args, **options):
+        if options["reload"] and not options["batch"] and not os.environ.get(DJANGO_AUTORELOAD_ENV):
+            return super().handle(*args, **options)  # the reloader: its child runs the jobs
+        recover_now()
+        stop = threading.Event()
+        threading.Thread(target=keep_recovering, args=(stop,), daemon=True).start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            stop.set()

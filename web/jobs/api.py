@@ -1,0 +1,104 @@
+"""Jobs over the API: ``jobs/`` (the user's), ``jobs/{id}/`` (one job's progress) and
+``jobs/{id}/cancel/``.
+
+Who started a job, and staff of its database, may read it; only who started it stops it. A
+job of a database the user may not see does not exist for them (404).
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from core.api.serializers import StrictSerializer
+from core.api.views import Conflict
+from jobs.models import Job
+from jobs.runner import cancel
+
+from .access import may_cancel
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """A background job and how far it got."""
+
+    label = serializers.CharField(read_only=True, help_text="What the job does, in words.")
+    created_by = serializers.CharField(
+        source="created_by.get_username", read_only=True, default=None
+    )
+    interrupted = serializers.SerializerMethodField(
+        help_text="Its worker stopped reporting; it resumes from its last saved step."
+    )
+    rate = serializers.SerializerMethodField(help_text="Items per second since it started.")
+    eta = serializers.SerializerMethodField(help_text="Seconds left at that rate, if known.")
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "label",
+            "status",
+            "done",
+            "total",
+            "errors",
+            "result",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "database",
+            "created_by",
+            "failure",
+            "error_samples",
+            "interrupted",
+            "interruptions",
+            "cancel_requested",
+            "rate",
+            "eta",
+        ]
+        read_only_fields = fields
+
+    def get_interrupted(self, job) -> bool:
+        return job.is_stale()
+
+    def get_rate(self, job) -> float | None:
+        rate = job.rate()
+        return None if rate is None else round(rate, 1)
+
+    def get_eta(self, job) -> float | None:
+        eta = job.eta()
+        return None if eta is None else round(eta, 1)
+
+
+class CancelSerializer(StrictSerializer):
+    """The body of ``jobs/{id}/cancel/``: none (a key sent is refused, never ignored)."""
+
+
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The jobs a user may follow, newest first; ``status`` one of queued running succeeded
+    failed."""
+
+    serializer_class = JobSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = []
+
+    def get_queryset(self):
+        return Job.objects.visible_to(self.request.user).select_related("created_by")
+
+    def filter_queryset(self, queryset):
+        if self.action == "list":  # the list holds the user's own jobs; staff open others
+            return queryset.filter(created_by=self.request.user)
+        return queryset
+
+    @extend_schema(request=CancelSerializer, responses={200: JobSerializer})
+    @action(detail=True, methods=["post"], serializer_class=CancelSerializer)
+    def cancel(self, request, pk=None):
+        """Stop the job: a queued one at once, a running one after the chunk it is on (what
+        its chunks saved stays). Only who started it may; a finished job is a 409."""
+        job = self.get_object()
+        CancelSerializer(data=request.data).is_valid(raise_exception=True)
+        if job.finished:
+            raise Conflict("The job has already ended.")
+        if not may_cancel(request.user, job):
+            raise PermissionDenied("Only who started a job stops it.")
+        return Response(JobSerializer(cancel(job)).data)

@@ -1,0 +1,140 @@
+"""Exports of the profile list over the API: ``exports/`` queues one (a background job),
+``exports/{id}/`` says how it goes and where to download it.
+
+An export holds the personal data of many profiles: it needs the permissions to view and to
+export profiles, of a database the user may see. A database the user may not see answers
+404 and nothing is queued; so does an export id the user may not follow.
+"""
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from core.api.fields import NormalisedListField, StrictCharField
+from core.api.serializers import StrictSerializer
+from core.status import Status
+from jobs.models import Job
+from operations.list_exports import FORMATS, KIND, SEARCH_MAX_LENGTH, start_export
+from web.jobs.api import JobSerializer
+from web.jobs.views import job_file
+
+from .fields import VisibleDatabaseField
+
+
+def status_list(data):
+    """One status, or a list of them (the list page's filter may hold several)."""
+    values = [data] if isinstance(data, str) else data
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        raise ValidationError("Enter a status, or a list of statuses.")
+    return values
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": Status.values},
+        "description": "Profiles with any of these global statuses (one text or a list).",
+    }
+)
+class StatusesField(NormalisedListField):
+    normalise = staticmethod(status_list)
+
+
+class ExportRequestSerializer(StrictSerializer):
+    database = VisibleDatabaseField(help_text="The profile database to export.")
+    search = StrictCharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text=f"As the list's search (at most {SEARCH_MAX_LENGTH} characters).",
+    )
+    status = StatusesField()
+    format = serializers.ChoiceField(choices=FORMATS, default="csv")
+
+
+class ExportSerializer(serializers.Serializer):
+    """An export: its job's status and, once it succeeded, where to download the file."""
+
+    id = serializers.UUIDField(source="pk")
+    status = serializers.CharField()
+    download_url = serializers.SerializerMethodField()
+    job = JobSerializer(source="*")
+
+    def get_download_url(self, job) -> str | None:
+        if job.status != Job.Status.SUCCEEDED:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("api:export-download", args=[job.pk])
+        )
+
+
+class CanExportProfiles(permissions.BasePermission):
+    message = "Exporting profiles needs the permissions to view and to export profiles."
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated and request.user.has_perms(
+            ["profiles.view_profile", "profiles.export_profile"]
+        )
+
+
+class ExportViewSet(viewsets.GenericViewSet):
+    """Exports of the profile list, to CSV or XLSX, run in the background."""
+
+    queryset = Job.objects.filter(kind=KIND)  # narrowed to the user's in get_queryset
+    permission_classes = [CanExportProfiles]
+    serializer_class = ExportSerializer
+    filter_backends = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return self.queryset.visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return ExportRequestSerializer if self.action == "create" else ExportSerializer
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
+    def create(self, request):
+        """Queue an export of the profiles of ``database`` that match ``search`` and
+        ``status``, as the profile list filters them; follow it at ``exports/{id}/``."""
+        request_data = self.get_serializer(data=request.data)
+        if not request_data.is_valid():
+            if _names_unseen_database(request_data.errors):
+                raise NotFound("No such profile database.")
+            raise serializers.ValidationError(request_data.errors)
+        data = request_data.validated_data
+        try:
+            job = start_export(
+                request.user,
+                data["database"],
+                search=data["search"],
+                status=data.get("status", []),
+                fmt=data["format"],
+            )
+        except ValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        body = ExportSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    def retrieve(self, request, pk=None):
+        """The export's status, and ``download_url`` once it succeeded."""
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The exported file (CSV or XLSX)."""
+        return job_file(request, self.get_object())
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+
+def _names_unseen_database(errors):
+    return any(error.code == "does_not_exist" for error in errors.get("database", []))
