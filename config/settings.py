@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "history",
     "subscriptions",
     "segments",
+    "interactions",
     "operations",
     "web",
     "demo",
@@ -150,8 +151,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
 AXES_VERBOSE = False
 
-# Email (password resets now; trigger mailings later). make run writes mails to files in
-# sent-email/, so a developer reads them; production sends over SMTP.
+# Email (password resets, trigger mailings). make run writes mails to files in sent-email/,
+# so a developer reads them; production sends over SMTP.
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.filebased.EmailBackend"
@@ -166,6 +167,13 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "profiles@localhost")
+# Messages of the other channels (SMS, push, messengers…) are POSTed as JSON to this URL (a
+# gateway of yours); unset, they are not sent, and each attempt records why.
+MESSAGE_WEBHOOK_URL = os.environ.get("MESSAGE_WEBHOOK_URL", "")
+MESSAGE_WEBHOOK_TIMEOUT = float(os.environ.get("MESSAGE_WEBHOOK_TIMEOUT", "5"))
+# A database's control group is formed inline (in the request) up to this many profiles,
+# on the worker above.
+CONTROL_GROUP_INLINE_PROFILES = int(os.environ.get("CONTROL_GROUP_INLINE_PROFILES", "5000"))
 # A password reset answers after at least this long, known address or not.
 PASSWORD_RESET_MIN_SECONDS = float(os.environ.get("PASSWORD_RESET_MIN_SECONDS", "1"))
 

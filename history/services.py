@@ -13,6 +13,15 @@ def record_event(profile, type, data=None, occurred_at=None):
     )
 
 
+def record_for_many(profile_ids, type, data=None, occurred_at=None):
+    """Record the same action in the history of many profiles at once (bulk insert)."""
+    occurred_at = occurred_at or timezone.now()
+    Event.objects.bulk_create(
+        Event(profile_id=pk, type=type, data=data or {}, occurred_at=occurred_at)
+        for pk in profile_ids
+    )
+
+
 def record_import(profile, source):
     """Record how the profile came into its database (manual, api, file, push)."""
     return record_event(profile, IMPORT_SOURCES[source], {"source": source})

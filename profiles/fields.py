@@ -51,7 +51,7 @@ STANDARD_FIELDS = [
     StandardField("utm_campaign", "UTM campaign", tabs=("tracked",)),
     StandardField("utm_term", "UTM term", tabs=("tracked",)),
     StandardField("utm_content", "UTM content", tabs=("tracked",)),
-    StandardField("in_control_group", "In global control group"),
+    StandardField("in_control_group", "In global control group", editable=False),
     StandardField("avatar", "Avatar", on_tabs=False, editable=False),
     StandardField("created_at", "Created", editable=False),
     StandardField("updated_at", "Updated", editable=False),
