@@ -6,6 +6,12 @@ class OperationsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self):
-        """Register the kinds of job the operations run, in every process (web and worker)."""
+        """Register the kinds of job the operations run and the worker's periodic work, in
+        every process (web and worker)."""
         # Imported here: the modules name models, which are loaded once the apps are ready.
-        from . import list_exports  # noqa: F401
+        from jobs import periodic
+
+        from . import control_group, list_exports, scenarios  # noqa: F401
+
+        periodic.register("scenario steps", 1, scenarios.advance_due)
+        periodic.register("control groups", 60, control_group.reform_due)

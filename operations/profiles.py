@@ -21,6 +21,8 @@ from history.services import record_event, record_import
 from profiles.models import CheckedValues, Profile, check_profile_values
 from subscriptions.models import SuppressedAddress
 
+from .control_group import assign_new_profile
+
 
 @contextmanager
 def _in_transaction():
@@ -50,6 +52,7 @@ def create_profile(database, values, *, source, profile=None):
     profile.database = database
     for name, value in values.items():
         setattr(profile, name, value.applied_to({}) if name == "custom_values" else value)
+    assign_new_profile(profile)
     _save(profile)
     record_import(profile, source)
     _record_consequences(profile, status=None, in_control_group=False, source=source)

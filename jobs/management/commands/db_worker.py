@@ -3,7 +3,9 @@
 It shadows ``django_tasks_db``'s command of the same name (``jobs`` comes first in
 INSTALLED_APPS): before it starts, and every half of ``JOB_STALE_SECONDS`` while it runs, jobs that
 report running but whose worker stopped reporting are queued again (``jobs.runner.recover``)
-and resume from their last committed chunk. Several workers may run at once on PostgreSQL:
+and resume from their last committed chunk. The same thread runs the periodic work other
+apps register (``jobs.periodic``: due scenario steps, control groups to form anew).
+Several workers may run at once on PostgreSQL:
 each claims a task with ``SELECT … FOR UPDATE SKIP LOCKED``, and a job with ``FOR UPDATE``.
 """
 
@@ -15,6 +17,7 @@ from django.db import close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
+from jobs import periodic
 from jobs.models import stale_after
 from jobs.runner import recover
 
@@ -26,14 +29,16 @@ def recover_now():
         recover()
     except Exception:  # a database that is away for a moment: try again next time
         logger.exception("Could not look for jobs that lost their worker")
-    finally:
-        close_old_connections()
 
 
-def keep_recovering(stop):
-    """Look for jobs that lost their worker, every half of the time that makes one stale."""
-    while not stop.wait(stale_after().total_seconds() / 2):
-        recover_now()
+def keep_ticking(stop, tick=1.0):
+    """Every second, run the periodic work that is due (recovery every half stale time)."""
+    periodic.register("recover jobs", stale_after().total_seconds() / 2, recover_now)
+    while not stop.wait(tick):
+        try:
+            periodic.run_due()
+        finally:
+            close_old_connections()
     connection.close()
 
 
@@ -44,8 +49,9 @@ class Command(db_worker.Command):
         if options["reload"] and not options["batch"] and not os.environ.get(DJANGO_AUTORELOAD_ENV):
             return super().handle(*args, **options)  # the reloader: its child runs the jobs
         recover_now()
+        close_old_connections()
         stop = threading.Event()
-        threading.Thread(target=keep_recovering, args=(stop,), daemon=True).start()
+        threading.Thread(target=keep_ticking, args=(stop,), daemon=True).start()
         try:
             super().handle(*args, **options)
         finally:
