@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("web.history.api_urls")),
     path("", include("web.segments.api_urls")),
     path("", include("web.jobs.api_urls")),
+    path("", include("web.interactions.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -24,6 +25,7 @@ urlpatterns = [
     path("profiles/", include("web.history.urls")),
     path("profiles/", include("web.subscriptions.urls")),
     path("profiles/", include("web.segments.urls")),
+    path("profiles/", include("web.interactions.urls")),
     path("profiles/", include("web.audit.urls")),
     path("profiles/", include("web.profiles.urls")),
     path("jobs/", include("web.jobs.urls")),

@@ -249,6 +249,7 @@ class ProfileAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
         "profile_id",
         "md5",
         "xxh",
+        "in_control_group",  # the group's formation decides (interactions.ControlGroup)
         "history",
         "avatar_preview",
         "created_at",

@@ -7,7 +7,19 @@ start-up by ``web.apps``) and serves it from a view of its own:
 
 The section's view finds the profile with ``web.profiles.access.get_profile_for_user``,
 builds its context and returns ``render_section(request, profile, slug, ctx)``; the page
-names no app, it shows what is registered, in order:
+names no app, it shows what is registered, in order.
+
+A section may be made of parts that several app packages contribute (the Interactions
+section: static segments from one, trigger mailings and scenarios from another). Each part
+is a template and a function building its context from the request and the profile:
+
+    register_part("interactions", Part("triggers", "interactions/triggers.html", triggers))
+
+``render_section`` merges every part's context (the view's own context wins, so a view
+passes a form with its errors) and gives the section template the part templates in
+order, as ``section_parts``, to include. An action on a part answers with
+``answer_part``: the section again with a ``Notice`` in the part for htmx, or a redirect
+to the section with the notice as a message. How ``render_section`` answers:
 
 - an htmx request aimed at ``#section`` gets the section only (plus the two tab bars,
   swapped out of band so the active marks and links follow the new URL);
@@ -17,13 +29,17 @@ names no app, it shows what is registered, in order:
   profile page with that section and the data tab of ``?tab=`` open.
 """
 
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.contrib import messages
 from django.db.models import prefetch_related_objects
+from django.shortcuts import redirect
 from django.urls import reverse
 
-from core.htmx import answer, chosen_partials, render_partials
+from core.htmx import ANY_TARGET, after_change, answer, chosen_partials, render_partials
 from profiles.fields import FIELDS_BY_NAME
 
 from .forms import AvatarForm, StatusForm
@@ -63,6 +79,80 @@ def sections():
 
 def get_section(slug):
     return _registry[slug]
+
+
+@dataclass(frozen=True)
+class Part:
+    """A block of a section: its template (included by the section's) and its context."""
+
+    slug: str
+    template: str
+    context: Callable  # (request, profile) -> dict
+    order: int = 100
+
+
+_parts = defaultdict(dict)
+
+
+def register_part(section_slug, part):
+    """Add a part to a section (the section may be registered by another app package)."""
+    _parts[section_slug][part.slug] = part
+    return part
+
+
+def parts(section_slug):
+    """Return the section's registered parts in page order."""
+    return sorted(_parts[section_slug].values(), key=lambda part: (part.order, part.slug))
+
+
+def parts_context(request, profile, section_slug):
+    """Return the section's part templates (``section_parts``) and their merged context."""
+    ctx = {}
+    registered = parts(section_slug)
+    for part in registered:
+        ctx |= part.context(request, profile)
+    ctx["section_parts"] = [part.template for part in registered]
+    return ctx
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an action on a part did: shown in that part (htmx), or as a message on the page
+    a plain request is redirected to."""
+
+    part: str  # the part's slug
+    text: str
+    level: str = "success"  # success, warning or error: the message's tag
+
+    @property
+    def message_level(self):
+        return {"success": messages.SUCCESS, "warning": messages.WARNING}.get(
+            self.level, messages.ERROR
+        )
+
+
+def answer_part(request, profile, slug, notice=None, context=None):
+    """Answer an action on a part of section ``slug``: htmx gets the section's ``body``
+    partial with ``notice`` shown in the part (and ``context`` over the parts' own); a
+    plain request a redirect to the section (Post/Redirect/Get), the notice a message."""
+    if notice and not getattr(request, "htmx", None):
+        messages.add_message(request, notice.message_level, notice.text)
+    ctx = {**(context or {}), "notice": notice}
+    return after_change(
+        request,
+        fragment=lambda: render_section(request, profile, slug, ctx, partials={ANY_TARGET: "body"}),
+        redirect_to=get_section(slug).url(profile),
+    )
+
+
+def refuse_part(request, profile, slug, message, context):
+    """Answer a refused form of a part: htmx gets the section with ``context`` (the form,
+    its error beside the field, status 200 so htmx swaps it); a plain request a redirect to
+    the section with ``message`` as an error (its form would not survive the redirect)."""
+    if getattr(request, "htmx", None):
+        return render_section(request, profile, slug, context, partials={ANY_TARGET: "body"})
+    messages.error(request, message)
+    return redirect(get_section(slug).url(profile))
 
 
 def tab_rows(profile, tab):
@@ -154,10 +244,12 @@ def render_section(request, profile, slug, context, *, partials=None):
     """
     section = get_section(slug)
     ctx = {"profile": profile, "section": section, "section_template": section.template}
+    chosen = chosen_partials(request, SECTION_PARTIALS)
+    if chosen_partials(request, partials) or chosen[:1] != ("tab-content",):
+        ctx |= parts_context(request, profile, slug)  # the section is shown
     ctx |= context
     if chosen_partials(request, partials):
         return answer(request, section.template, ctx, partials=partials)
-    chosen = chosen_partials(request, SECTION_PARTIALS)
     if chosen[:1] == ("section-content",):
         tabs, tab = active_tab(request, profile)
         explicit_tab = request.GET.get("tab")

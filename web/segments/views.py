@@ -1,52 +1,31 @@
-"""The Interactions section of the profile page: static segments, trigger mailings, scenarios."""
+"""The Interactions section of the profile page, and its static segments added and removed.
 
-from django.contrib import messages
+The section's parts (``web.segments.sections`` and those other packages register) build
+their own context; these views pass only what differs: a refused choice with its error.
+"""
+
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from core.htmx import ANY_TARGET, after_change
 from operations.segments import add_to_segment, remove_from_segment
 from segments.models import Segment
 from web.profiles.access import get_profile_for_user
-from web.profiles.sections import render_section
+from web.profiles.sections import Notice, answer_part, refuse_part, render_section
 
 from .forms import SegmentChoiceForm
 
 
-def _context(profile, form=None):
-    memberships = profile.segment_memberships.select_related("segment").order_by("segment__name")
-    form = form or SegmentChoiceForm(profile=profile)
-    return {
-        "memberships": list(memberships),
-        "segment_form": form,
-        "can_add": form.fields["segment"].queryset.exists(),
-        "database_has_segments": Segment.objects.filter(database_id=profile.database_id).exists(),
-    }
-
-
-def _section(request, profile, form=None):
-    ctx = _context(profile, form)
-    return render_section(request, profile, "interactions", ctx, partials={ANY_TARGET: "body"})
-
-
 def _invalid(request, profile, form):
     """Show the refused choice: beside the field for htmx, as a message on the page else."""
-    if request.htmx:
-        return _section(request, profile, form)
-    messages.error(request, form.errors["segment"][0])
-    return redirect("segments:profile", profile.profile_id)
+    message = form.errors["segment"][0]
+    return refuse_part(request, profile, "interactions", message, {"segment_form": form})
 
 
 def _done(request, profile, message=""):
-    return after_change(
-        request,
-        fragment=lambda: _section(request, profile),
-        redirect_to=reverse("segments:profile", args=[profile.profile_id]),
-        message=message,
-    )
+    notice = Notice("segments", message) if message else None
+    return answer_part(request, profile, "interactions", notice)
 
 
 @login_required
@@ -55,7 +34,7 @@ def _done(request, profile, message=""):
 def profile_interactions(request, profile_id):
     """The Interactions section: the profile's static segments, trigger mailings, scenarios."""
     profile = get_profile_for_user(request, profile_id)
-    return render_section(request, profile, "interactions", _context(profile))
+    return render_section(request, profile, "interactions", {})
 
 
 @login_required

@@ -96,7 +96,8 @@ PROFILE_READ_ONLY_FIELDS = [
 class ProfileSerializer(StrictModelSerializer):
     """A profile with its standard fields and its custom values under ``fields``.
 
-    Read-only: profile_id, md5, xxh, avatar, created_at, updated_at (sent values are ignored).
+    Read-only: profile_id, md5, xxh, in_control_group (the database's global control group
+    decides it), avatar, created_at, updated_at (sent values are ignored).
     ``database`` is required on create and cannot change afterwards (400 naming it).
     Custom values are replaced on PUT and merged on PATCH. An IP given without its country
     (reg_ip → reg_country, ip → country) has the country detected offline, unless the
