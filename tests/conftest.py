@@ -33,6 +33,13 @@ MARKETER_PERMISSIONS = [
     "view_category",
     # Segments: read them; putting profiles in and out is a change of the profile.
     "view_segment",
+    # Interactions: read triggers, scenarios and the control group; send and engage by hand.
+    "view_trigger",
+    "view_scenario",
+    "view_participation",
+    "view_controlgroup",
+    "send_trigger",
+    "engage_scenario",
 ]
 
 

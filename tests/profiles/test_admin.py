@@ -281,17 +281,13 @@ def test_adding_a_profile_records_a_manual_import(client, alice, database, tier)
             phones="+1 202 555 0179",
             first_name="Ann",
             custom_values='{"tier": "gold"}',
-            in_control_group="on",
         ),
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     profile = Profile.objects.get()
     assert (profile.email, profile.phones) == ("new@example.com", ["+12025550179"])
     assert profile.custom_values == {"tier": "gold"}
-    assert set(profile.events.values_list("type", flat=True)) == {
-        "import_manual",
-        "control_group_entered",
-    }
+    assert list(profile.events.values_list("type", flat=True)) == ["import_manual"]
 
 
 @pytest.mark.parametrize(
@@ -339,12 +335,16 @@ def test_changing_the_status_records_it_and_hard_bounced_suppresses(client, alic
     assert SuppressedAddress.objects.is_suppressed("ann@example.com")
 
 
-def test_entering_the_control_group_in_the_admin_is_recorded(client, alice, database):
+def test_the_control_group_mark_is_not_written_in_the_admin(client, alice, database):
+    """The group's formation decides who is in it; the admin shows the mark only."""
     profile = ProfileFactory(database=database)
     client.force_login(alice)
     url = reverse("admin:profiles_profile_change", args=[profile.pk])
-    client.post(url, profile_form(profile, in_control_group="on"))
-    assert list(profile.events.values_list("type", flat=True)) == ["control_group_entered"]
+    response = client.post(url, profile_form(profile, in_control_group="on"))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert not profile.in_control_group
+    assert not profile.events.filter(type="control_group_entered").exists()
 
 
 def test_an_email_taken_in_the_database_is_an_error_not_a_crash(client, alice, database):

@@ -587,8 +587,6 @@ GARBAGE = [
     ({"timezone": "Mars/Olympus"}, "timezone"),
     ({"gender": "robot"}, "gender"),
     ({"language": "english!"}, "language"),
-    ({"in_control_group": "maybe"}, "in_control_group"),
-    ({"in_control_group": 1}, "in_control_group"),
     ({"reg_date": "yesterday"}, "reg_date"),
     ({"nickname": "Al"}, "nickname"),
 ]

@@ -438,11 +438,12 @@ def test_creating_a_profile_records_how_it_came(database, source, event_type):
     assert (event.type, event.data) == (event_type, {"source": source})
 
 
-def test_creating_a_profile_in_the_control_group_records_the_entry(database):
-    profile = services.create_profile(database, {"in_control_group": True}, source="manual")
-    assert set(profile.events.values_list("type", flat=True)) == {
-        "import_manual",
-        "control_group_entered",
+def test_the_control_group_mark_is_not_written_with_the_values(database):
+    """Only the group's formation puts a profile in it (tests/interactions)."""
+    with pytest.raises(ValidationError) as error:
+        services.create_profile(database, {"in_control_group": True}, source="manual")
+    assert error.value.message_dict == {
+        "in_control_group": ["This field is set by the product, not written."]
     }
 
 
@@ -462,11 +463,12 @@ def test_saving_without_a_status_change_records_nothing(database):
     assert not profile.events.exists()
 
 
-def test_entering_the_control_group_is_recorded_once(database):
+def test_the_control_group_mark_is_not_changed_with_the_values(database):
     profile = ProfileFactory(database=database)
-    services.update_profile(profile, {"in_control_group": True}, source="ui")
-    services.update_profile(profile, {"in_control_group": True}, source="ui")
-    assert list(profile.events.values_list("type", flat=True)) == ["control_group_entered"]
+    with pytest.raises(ValidationError, match="set by the product"):
+        services.update_profile(profile, {"in_control_group": True}, source="ui")
+    profile.refresh_from_db()
+    assert not profile.in_control_group
 
 
 def test_deleting_a_profile_removes_its_history_phones_and_memberships(database):

@@ -6,7 +6,9 @@ Creates three profile databases ("Online store", "Newsletter", "Mobile app") wit
 fields of all 8 types, about 1,000 profiles with varied, consistent values (names and
 cities of the profile's country, IPs that locate to it offline, valid E.164 phones), 30
 days of history per profile (mailings sent, delivered, opened and clicked, pixels, promo
-codes, status changes behind the statuses), static segments with members, a superuser
+codes, status changes behind the statuses), static segments with members, trigger mailings
+and scenarios (with the participations of the last 30 days), a formed global control group
+of 5 % per database, a superuser
 ``demo`` and a ``marketer`` in the "Marketers" group (view, add, change and export
 profiles; no delete) who is a member of every database.
 
@@ -39,6 +41,7 @@ from core.status import Status
 from core.text import country_from_ip, normalize_phone
 from history.models import Event
 from history.types import IMPORT_SOURCES
+from interactions.models import ControlGroup, Participation, Scenario, Trigger, current_period
 from operations.profiles import suppress_address
 from profiles.models import CustomField, Gender, Profile, ProfileDatabase
 from segments.models import Segment, SegmentMembership
@@ -91,6 +94,14 @@ MARKETER_PERMISSIONS = {
     ],
     "history": ["view_event"],
     "segments": ["view_segment", "view_segmentmembership"],
+    "interactions": [
+        "view_trigger",
+        "send_trigger",
+        "view_scenario",
+        "engage_scenario",
+        "view_participation",
+        "view_controlgroup",
+    ],
     "subscriptions": [
         "view_subscription",
         "add_subscription",
@@ -465,6 +476,7 @@ class DatabaseSeeder:
         )
         self.ensure_segments(database, people)
         self.ensure_subscriptions(people)
+        self.ensure_interactions(database, people)
         return database, len(people), self.events
 
     def ensure_fields(self, database):
@@ -766,6 +778,108 @@ class DatabaseSeeder:
                         data={"segment": segment.pk, "name": segment.name},
                     )
                 )
+
+    # -- Interactions --------------------------------------------------------------------
+
+    def ensure_interactions(self, database, people):
+        """Trigger mailings, two scenarios (one paused) with the participations of the last
+        30 days, and the global control group's settings, formed for this period (the
+        members are the people marked in their timeline)."""
+        resource = Resource.objects.get(name=self.spec.resource)
+        email = Channel.objects.get(slug="email")
+        welcome = Trigger.objects.create(
+            name="Welcome",
+            database=database,
+            resource=resource,
+            channel=email,
+            subject="Welcome to {{ profile.reg_source|default:'us' }}, "
+            "{{ profile.first_name|default:'friend' }}!",
+            body="Hello {{ profile.first_name|default:'there' }},\n\n"
+            "thank you for joining. Here is what is new this week.\n",
+        )
+        winback = Trigger.objects.create(
+            name="We miss you",
+            database=database,
+            resource=resource,
+            channel=email,
+            subject="{{ profile.first_name|default:'Hello' }}, it has been a while",
+            body="A little something to welcome you back.",
+        )
+        if resource.channels.filter(slug="sms").exists():
+            Trigger.objects.create(
+                name="SMS reminder",
+                database=database,
+                resource=resource,
+                channel=Channel.objects.get(slug="sms"),
+                body="{{ profile.first_name|default:'Hi' }}: your basket is waiting.",
+            )
+        segment = database.segments.order_by("pk").first()
+        steps = [
+            {"type": "send_trigger", "trigger": welcome.pk},
+            {"type": "wait", "seconds": 259_200},
+        ]
+        if segment is not None:
+            steps.append({"type": "add_to_segment", "segment": segment.pk})
+        onboarding = Scenario.objects.create(name="Onboarding", database=database, steps=steps)
+        Scenario.objects.create(
+            name="Win-back",
+            database=database,
+            status=Scenario.Status.PAUSED,
+            allow_reentry=True,
+            steps=[{"type": "send_trigger", "trigger": winback.pk}, {"type": "exit"}],
+        )
+        participations = []
+        for _, profile in people:
+            if self.rng.random() >= 0.15:
+                continue
+            entered = self.gen.after(profile.created_at, self.gen.moment(DAYS))
+            running = entered > self.now - timedelta(days=3)
+            results = [
+                {
+                    "step": 0,
+                    "type": "send_trigger",
+                    "at": entered.isoformat(),
+                    "outcome": "sent",
+                    "detail": "“Welcome” sent.",
+                },
+                {"step": 1, "type": "wait", "at": entered.isoformat(), "outcome": "waited"},
+            ]
+            if not running and segment is not None:
+                done_at = entered + timedelta(days=3)
+                results.append(
+                    {
+                        "step": 2,
+                        "type": "add_to_segment",
+                        "at": done_at.isoformat(),
+                        "outcome": "done",
+                        "detail": f"Added to “{segment.name}”.",
+                    }
+                )
+            participations.append(
+                Participation(
+                    scenario=onboarding,
+                    profile=profile,
+                    version=onboarding.version,
+                    steps=onboarding.steps,
+                    status="running" if running else "finished",
+                    current_step=2 if running else len(steps),
+                    next_run_at=entered + timedelta(days=3) if running else None,
+                    results=results,
+                    entered_at=entered,
+                    finished_at=None if running else entered + timedelta(days=3),
+                )
+            )
+        Participation.objects.bulk_create(participations, batch_size=500)
+        members = sum(person.in_control_group for person, _ in people)
+        ControlGroup.objects.create(
+            database=database,
+            enabled=True,
+            share_percent=Decimal("5"),
+            period_days=DAYS,
+            formed_at=self.now,
+            formed_period=current_period(DAYS, self.now),
+            size=members,
+        )
 
 
 # -- Logins ----------------------------------------------------------------------------------
