@@ -40,9 +40,16 @@ GOT_THROUGH = {400, 409, 410, 415}
 LOGIN_PATHS = {reverse("login"), reverse("admin:login")}
 # The admin answers a change page of an object it does not show with a redirect to its index.
 ADMIN_MISSING_PATHS = {reverse("admin:index")}
-# URL parameters that hold integers: identifiers of configuration objects (segments), not
-# of personal data. A new integer parameter must be added here deliberately.
-INTEGER_PARAMETERS = {"segment_id", "content_type_id"}
+# URL parameters that hold integers: identifiers of configuration objects (segments,
+# triggers, scenarios, databases), not of personal data. A new integer parameter must be
+# added here deliberately.
+INTEGER_PARAMETERS = {
+    "segment_id",
+    "content_type_id",
+    "trigger_id",
+    "scenario_id",
+    "database_id",
+}
 
 
 # -- The table --------------------------------------------------------------------------

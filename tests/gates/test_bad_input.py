@@ -348,6 +348,22 @@ def minimal_body(op, world):
         "/api/v1/segments/{id}/members/": {"profile_id": profile},
         "/api/v1/exports/": {"database": database, "search": "", "status": ["subscribed"]},
         "/api/v1/jobs/{id}/cancel/": {},
+        "/api/v1/triggers/": {
+            "name": "Probe trigger",
+            "database": database,
+            "resource": world.own[Resource].pk,
+            "channel": "email",
+            "subject": "Hello {{ profile.first_name }}",
+            "body": "Welcome.",
+        },
+        "/api/v1/scenarios/": {
+            "name": "Probe scenario",
+            "database": database,
+            "steps": [{"type": "wait", "seconds": 60}],
+        },
+        "/api/v1/profiles/{profile_id}/triggers/{trigger_id}/send/": {},
+        "/api/v1/profiles/{profile_id}/scenarios/{scenario_id}/engage/": {},
+        "/api/v1/databases/{database_id}/control-group/reform/": {},
         "/api/v1/events/": {
             "profile_id": profile,
             "type": "click",
@@ -361,7 +377,7 @@ def minimal_body(op, world):
 
 def api_url(op, world, **override):
     """The operation's path, its parameters filled with bob's objects (or ``override``)."""
-    match = resolve(re.sub(r"\{\w+\}", "x", op.path))
+    match = resolve(re.sub(r"\{\w+\}", "1", op.path))  # "1" fits <int:…> and <str:…>
     pattern = next(p for p in PATTERNS if p.name == match.view_name)
     values = url_kwargs(pattern, world, world.own)
     if "pk" in values:  # drf-spectacular calls the router's pk "id" (SCHEMA_COERCE_PATH_PK)

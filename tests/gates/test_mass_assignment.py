@@ -24,13 +24,23 @@ from django.test import Client
 from django.urls import resolve, reverse
 from rest_framework import serializers
 
+from jobs.models import Job
 from profiles.models import Profile, ProfileDatabase
 from subscriptions.models import Subscription
 from tests.gates.world import PATTERNS, url_kwargs
 
 pytestmark = pytest.mark.gates
 
-OUR_APPS = ("config", "profiles", "subscriptions", "history", "segments", "audit")
+OUR_APPS = (
+    "config",
+    "profiles",
+    "subscriptions",
+    "history",
+    "segments",
+    "audit",
+    "jobs",
+    "interactions",
+)
 # Packages holding the serializers and forms (the apps' models are in OUR_APPS).
 OUR_PACKAGES = (*OUR_APPS, "core", "operations", "web", "demo")
 FORGED_ID = 987654321
@@ -118,7 +128,7 @@ def forged_values_stored():
         if rows.filter(pk=FORGED_ID).exists():
             found.append(f"{model.__name__} with pk {FORGED_ID}")
         for field in model._meta.concrete_fields:
-            value = forged(field.name, world=None) if field.name in PRIVILEGED else None
+            value = PRIVILEGED.get(field.name)  # None for the user references: see below
             if isinstance(field, models.DateTimeField):
                 lookup = {f"{field.name}__year": FORGED_YEAR}
             elif isinstance(field, models.CharField | models.TextField):
@@ -139,6 +149,8 @@ def charlie_gained_access(world):
         problems.append("charlie became a member of a database")
     if ProfileDatabase.objects.visible_to(charlie).exists():
         problems.append("charlie was given sight of a database")
+    if Job.objects.filter(created_by=charlie).exists():
+        problems.append("a job was started in charlie's name")
     return problems
 
 
@@ -230,6 +242,22 @@ def minimal_body(name, world):
         "api:segment-members": {"profile_id": profile_id},
         "api:export-list": {"database": own[ProfileDatabase].pk, "format": "csv"},
         "api:job-cancel": {},
+        "api:trigger-list": {
+            "name": "Forged trigger",
+            "database": own[ProfileDatabase].pk,
+            "resource": own[Subscription].resource_id,
+            "channel": "email",
+            "subject": "Hello {{ profile.first_name }}",
+            "body": "Welcome, {{ profile.first_name }}.",
+        },
+        "api:scenario-list": {
+            "name": "Forged scenario",
+            "database": own[ProfileDatabase].pk,
+            "steps": [{"type": "wait", "seconds": 60}],
+        },
+        "api:profile-trigger-send": {},
+        "api:profile-scenario-engage": {},
+        "api:control-group-reform": {},
     }
     return bodies.get(name)
 

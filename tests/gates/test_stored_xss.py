@@ -50,6 +50,7 @@ from profiles.models import CustomField, ProfileDatabase
 from segments.models import Segment
 from subscriptions.models import Channel, ContactKind, SuppressedAddress
 from tests.gates.world import PATTERNS, model_of
+from web.interactions.api import ScenarioSerializer, TriggerSerializer
 from web.profiles.api.serializers import (
     CustomFieldSerializer,
     DatabaseSerializer,
@@ -171,6 +172,8 @@ class Carrier:
     subscriptions: list = field(default_factory=list)
     segment: Segment = None
     job: Job = None
+    trigger: dict = None
+    scenario: dict = None
     confirm_path: str = ""
 
 
@@ -286,6 +289,7 @@ class Planter:
         )
         self._subscribe(carrier, profile_id)
         self._segment(carrier, profile_id, number)
+        self._interactions(carrier, profile_id)
         self._events(profile_id, load)
         self._job(carrier, load)
         # The suppression list is written by bounces and in the admin, not over the API.
@@ -346,6 +350,52 @@ class Planter:
             reverse("segments:add", args=[profile_id]), {"segment": carrier.segment.pk}
         )
         assert response.status_code in (200, 302), response.status_code
+
+    def _interactions(self, carrier, profile_id):
+        """A trigger mailing and a scenario named with the load, its templates holding it as
+        text (a payload that is template syntax does not compile: the load without those);
+        the trigger sent and the scenario engaged in on the page, so the Interactions tab and
+        History show them."""
+        load, resource = carrier.load, carrier.resource
+        plain = Load(tuple(p for p in load.payloads if "{" not in p.text))
+        texts = self.text_candidates(TriggerSerializer(), load)
+        for name in ("subject", "body"):
+            fallback = [*plain.candidates(), "Hello {{ profile.first_name }}"]
+            texts[(name,)] = texts.get((name,), []) + fallback
+        # A load too long for a name: a plain one (a name is required).
+        texts[("name",)] = [*texts.get(("name",), []), "Welcome"]
+        scenario_texts = self.text_candidates(ScenarioSerializer(), load)
+        scenario_texts[("name",)] = [*scenario_texts.get(("name",), []), "Onboarding"]
+        carrier.trigger = self.write(
+            "POST",
+            "/api/v1/triggers/",
+            "trigger",
+            {
+                "database": carrier.database["id"],
+                "resource": resource["id"],
+                "channel": resource["channels"][0],
+            },
+            texts,
+        )
+        carrier.scenario = self.write(
+            "POST",
+            "/api/v1/scenarios/",
+            "scenario",
+            {
+                "database": carrier.database["id"],
+                "steps": [
+                    {"type": "wait", "seconds": 3600},
+                    {"type": "send_trigger", "trigger": carrier.trigger["id"]},
+                ],
+            },
+            scenario_texts,
+        )
+        for name, field_name, value in [
+            ("interactions:send", "trigger", carrier.trigger["id"]),
+            ("interactions:engage", "scenario", carrier.scenario["id"]),
+        ]:
+            response = self.client.post(reverse(name, args=[profile_id]), {field_name: value})
+            assert response.status_code in (200, 302), (name, response.status_code)
 
     def _job(self, carrier, load):
         """An export of the carrier's database (its job shows the database's name); its
@@ -665,6 +715,9 @@ def route_kwargs(pattern, carrier):
         "subscription_id": [subscription.get("id")],
         "segment_id": [carrier.segment.pk],
         "job_id": [carrier.job.pk],
+        "trigger_id": [carrier.trigger["id"]],
+        "scenario_id": [carrier.scenario["id"]],
+        "database_id": [carrier.database["id"]],
         "token": [resolve(carrier.confirm_path).kwargs["token"]] if carrier.confirm_path else [],
         "fmt": ["csv", "json"],
     }

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AuditEntry
 from history.models import Event
+from interactions.models import ControlGroup, Participation, Scenario, Trigger
 from jobs.models import Job
 from profiles.models import CustomField, Profile, ProfileDatabase, ProfilePhone
 from segments.models import Segment, SegmentMembership
@@ -27,6 +28,12 @@ from tests.factories import (
     ProfileDatabaseFactory,
     ProfileFactory,
     UserFactory,
+)
+from tests.interactions.factories import (
+    ControlGroupFactory,
+    ParticipationFactory,
+    ScenarioFactory,
+    TriggerFactory,
 )
 from tests.subscriptions.factories import (
     CategoryFactory,
@@ -137,6 +144,15 @@ def build_world():
                 AuditEntry: AuditEntry.objects.filter(profile_id=profile.profile_id).first(),
             }
         )
+        scenario = ScenarioFactory(database=database, name=f"{name} onboarding")
+        bucket.update(
+            {
+                Trigger: TriggerFactory(database=database, resource=resource),
+                Scenario: scenario,
+                Participation: ParticipationFactory(scenario=scenario, profile=profile),
+                ControlGroup: ControlGroupFactory(database=database),
+            }
+        )
     own[ProfileDatabase].members.add(bob, dana)
     # A finished export in each database: bob's in his, alice's in the other (its file is
     # written for each test by the gates' job_files fixture).
@@ -203,6 +219,12 @@ def url_kwargs(pattern, world, objects):
             value = objects[Subscription].public_id
         elif parameter == "segment_id":
             value = objects[Segment].pk
+        elif parameter == "trigger_id":
+            value = objects[Trigger].pk
+        elif parameter == "scenario_id":
+            value = objects[Scenario].pk
+        elif parameter == "database_id":
+            value = objects[ProfileDatabase].pk
         elif parameter == "job_id" or (parameter == "pk" and model is Job):
             value = objects[Job].pk
         elif parameter == "fmt":
@@ -253,7 +275,9 @@ def addresses_a_database_object(pattern):
     if pattern.kind == "admin":
         return False  # bob is not staff: the admin refuses him before any object lookup
     database_objects = {ProfileDatabase, CustomField, Subscription, Segment, Job}
+    database_objects |= {Trigger, Scenario, Participation, ControlGroup}
     named = {"profile_id", "subscription_id", "segment_id", "job_id"}
+    named |= {"trigger_id", "scenario_id", "database_id"}
     return bool(named & set(pattern.parameters)) or (
         model in database_objects and len(pattern.parameters) > 0
     )
