@@ -39,6 +39,7 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from core.fieldtypes import is_empty
 from core.htmx import ANY_TARGET, after_change, answer, chosen_partials, render_partials
 from profiles.fields import FIELDS_BY_NAME
 
@@ -267,7 +268,23 @@ def render_section(request, profile, slug, context, *, partials=None):
 
 
 # The profile's own sections (the other apps register theirs in their ``sections`` module).
+# Data and Loyalty programs are made of parts the data apps contribute (pixels: web.pixels).
 register(Section("data", "Data", "profiles:data", "profiles/sections/data.html", order=30))
 register(
     Section("loyalty", "Loyalty programs", "profiles:loyalty", "profiles/sections/loyalty.html", 50)
 )
+
+
+def custom_data(request, profile):
+    """The Data section's first part: the database's additional fields and their values."""
+    definitions = list(profile.database.custom_fields.all())
+    custom = [
+        (f.display_label(), f.get_type_display(), profile.custom_value(f.name)) for f in definitions
+    ]
+    return {
+        "custom": custom,
+        "custom_filled": sum(1 for _, _, value in custom if not is_empty(value)),
+    }
+
+
+register_part("data", Part("custom", "profiles/parts/custom_data.html", custom_data, order=10))

@@ -24,5 +24,7 @@ def profile_delete(request, profile_id):
         "profile": profile,
         "event_count": profile.events.count(),
         "segment_count": profile.segment_memberships.count(),
+        # Relations on either side of it (the relations app's reverse accessors).
+        "relation_count": (profile.outgoing_relations.count() + profile.incoming_relations.count()),
     }
     return render(request, "profiles/delete.html", ctx)

@@ -7,15 +7,12 @@ from django.urls import resolve, reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from core.fieldtypes import is_empty
 from core.htmx import after_change, render_partials
 from operations.profiles import change_status
 
 from ..access import get_profile_for_user
 from ..forms import StatusForm
 from ..sections import PAGE, current_page_url, header_context, render_section, sections
-
-PIXEL_EVENTS_SHOWN = 20
 
 
 @login_required
@@ -51,18 +48,10 @@ def profile_status(request, profile_id):
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def profile_data(request, profile_id):
-    """The Data section: custom data, pixel goals; promo codes, forms and relations when any."""
+    """The Data section: its parts (custom data here; promo codes, forms, relations, orders,
+    pixels from their apps' ``sections`` modules)."""
     profile = get_profile_for_user(request, profile_id)
-    definitions = list(profile.database.custom_fields.all())
-    custom = [
-        (f.display_label(), f.get_type_display(), profile.custom_value(f.name)) for f in definitions
-    ]
-    ctx = {
-        "custom": custom,
-        "custom_filled": sum(1 for _, _, value in custom if not is_empty(value)),
-        "pixel_events": list(profile.events.filter(type="pixel")[:PIXEL_EVENTS_SHOWN]),
-    }
-    return render_section(request, profile, "data", ctx)
+    return render_section(request, profile, "data", {})
 
 
 @login_required
