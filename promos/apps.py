@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PromosConfig(AppConfig):
+    name = "promos"
+    verbose_name = "Promo codes"
