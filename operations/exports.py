@@ -63,10 +63,12 @@ def _other_relations(profile):
             rows = manager.filter(**{relation.field.name: profile})
         else:
             rows = getattr(profile, relation.get_accessor_name()).all()
+        # A model with two keys to profiles (a relation between two of them) lists the
+        # rows of both under its one label.
         label = relation.related_model._meta.label_lower
-        related[label] = [
+        related.setdefault(label, []).extend(
             {"id": row["pk"], **row["fields"]} for row in serializers.serialize("python", rows)
-        ]
+        )
     return related
 
 

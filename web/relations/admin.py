@@ -1,0 +1,57 @@
+"""Admin of relation types and relations, scoped to the staff member's databases.
+
+A relation's rules (one database, not to itself, small properties) are its model's
+``clean``; a type still used by relations cannot be deleted (the delete page says so).
+"""
+
+from django.contrib import admin
+
+from core.admin import ScopedAdminMixin, SummarisedDeleteMixin, count_of
+from relations.models import Relation, RelationType
+
+SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
+
+
+@admin.register(RelationType)
+class RelationTypeAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "database", "relation_count", "created_at"]
+    list_filter = [SCOPED_DATABASE]
+    list_select_related = ["database"]
+    search_fields = ["name"]
+    fields = ["name", "database", "created_at"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.annotate(relation_total=count_of(Relation, "type"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its relations link profiles of its database: it cannot move to another one.
+        return [*self.readonly_fields, "database"] if obj else self.readonly_fields
+
+    @admin.display(description="Relations", ordering="relation_total")
+    def relation_count(self, obj):
+        return obj.relation_total
+
+
+@admin.register(Relation)
+class RelationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    database_path = "type__database"
+    list_display = ["from_profile", "type", "to_profile", "created_at"]
+    list_filter = [("type", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_select_related = ["type", "from_profile", "to_profile"]
+    search_fields = ["=from_profile__profile_id"]  # the search itself is get_search_results
+    search_help_text = "A profile_id or an email, of either profile."
+    raw_id_fields = ["from_profile", "to_profile"]
+    fields = ["type", "from_profile", "to_profile", "properties", "created_at"]
+    readonly_fields = ["created_at"]
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        text = search_term.strip().lower()  # a profile_id or an email, as stored
+        if not text:
+            return queryset, False
+        field = "email" if "@" in text else "profile_id"
+        query = {f"from_profile__{field}": text}
+        return queryset.filter(**query) | queryset.filter(**{f"to_profile__{field}": text}), False
