@@ -1,0 +1,75 @@
+"""Admin of products and orders (the market module).
+
+Every list shows only the rows of the profile databases the staff member may see, and only
+to staff holding the market permissions (without ``market.view_order`` the orders are
+nowhere in the admin). An order is edited with its lines inline; its total is computed
+again from the lines each time it is saved.
+"""
+
+from django import forms
+from django.contrib import admin
+
+from core.admin import ScopedAdminMixin
+from market.models import Order, OrderLine, Product
+
+SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
+
+
+@admin.register(Product)
+class ProductAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["sku", "name", "price", "currency", "database", "updated_at"]
+    list_filter = [SCOPED_DATABASE, "currency"]
+    list_select_related = ["database"]
+    search_fields = ["sku", "name"]
+    fields = ["database", "sku", "name", "price", "currency", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its order lines are of its database: it cannot move to another one.
+        return [*self.readonly_fields, "database"] if obj else self.readonly_fields
+
+
+class OrderLineForm(forms.ModelForm):
+    class Meta:
+        model = OrderLine
+        fields = ["product", "quantity", "price"]
+        help_texts = {"price": "The unit price; empty: the product's price."}
+
+
+class OrderLineInline(ScopedAdminMixin, admin.TabularInline):
+    model = OrderLine
+    database_path = "order__database"
+    form = OrderLineForm
+    fields = ["product", "sku", "name", "quantity", "price", "amount"]
+    readonly_fields = ["sku", "name", "amount"]
+    autocomplete_fields = ["product"]
+    extra = 1
+    min_num = 1
+
+    @admin.display(description="Amount")
+    def amount(self, obj):
+        return obj.amount if obj.pk else "—"
+
+
+@admin.register(Order)
+class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["number", "profile", "database", "status", "total", "currency", "created_at"]
+    list_filter = ["status", SCOPED_DATABASE, "created_at"]
+    list_select_related = ["profile", "database"]
+    search_fields = ["=number", "=profile__profile_id", "=profile__email"]
+    search_help_text = "An order number, a profile_id or an email."
+    show_full_result_count = False
+    ordering = ["-id"]
+    raw_id_fields = ["profile"]
+    fields = ["database", "profile", "number", "status", "currency", "total", "created_at"]
+    readonly_fields = ["total", "created_at"]
+    inlines = [OrderLineInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Its number is unique in its database and its lines are that database's products.
+        return [*self.readonly_fields, "database"] if obj else self.readonly_fields
+
+    def save_related(self, request, form, formsets, change):
+        """Save the lines, then the total they add up to."""
+        super().save_related(request, form, formsets, change)
+        form.instance.recompute_total()
