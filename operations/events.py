@@ -10,7 +10,9 @@ the change:
 - ``complaint``: the profile's status becomes complainer (and the subscription it names);
 - ``unsubscribe_click`` naming a subscription: that subscription is unsubscribed;
 - ``confirmation_click``: double opt-in (``operations.subscriptions.confirm``);
-- ``click`` carrying UTM tags: the profile's utm_* fields take the link's tags.
+- ``click`` carrying UTM tags: the profile's utm_* fields take the link's tags;
+- any event whose data carries an ``ip``: the profile's Tracked location follows it
+  (``operations.location``).
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from history.services import record_event
 from profiles.models import Profile
 from subscriptions.models import ContactKind, Subscription, SuppressedAddress
 
+from .location import locate_from_event
 from .profiles import change_status, suppress_address
 from .subscriptions import confirm, set_status
 
@@ -118,6 +121,12 @@ def apply_effects(event, subscription=UNSET):
         if subscription is UNSET:
             subscription = named_subscription(event.profile, event.data)
         effect(event, subscription)
+    locate_from_event(event)
+
+
+def has_effects(type, data):
+    """Whether an event of this type and data changes more than the history."""
+    return type in EFFECTS or (isinstance(data, dict) and bool(data.get("ip")))
 
 
 def ingest_event(profile, type, data=None, occurred_at=None):
@@ -186,7 +195,7 @@ def ingest_events(user, items):
             occurred_at=values["occurred_at"],
             data=values["data"],
         )
-        if values["type"] in EFFECTS:
+        if has_effects(values["type"], values["data"]):
             effectful.append((outcome.event, subscription))
         else:
             plain.append(outcome.event)

@@ -5,6 +5,9 @@ A row is matched within the batch's database by email, phone, profile_id or a cu
 create or update, which writes through ``operations.profiles``) and saved in its own
 savepoint, so a bad row is reported and never loses the good ones. The answer has one
 result per row, in order, its errors named as the API names them.
+
+A row may carry an ``anonymous_id`` (not stored on the profile): the anonymous pixel hits
+of that visitor join the row's profile (``operations.pixels.join_anonymous_hits``).
 """
 
 from dataclasses import dataclass, field
@@ -19,6 +22,8 @@ from core.fieldtypes import FieldType, is_empty
 from core.locks import lock_keys
 from core.text import normalize_email, normalize_phones
 from profiles.models import Profile
+
+from .pixels import clean_anonymous_id, join_anonymous_hits
 
 MAX_IMPORT_ROWS = 1000
 MATCH_MODES = ("email", "phone", "profile_id")
@@ -185,6 +190,11 @@ def import_row(index, row, matcher, readers):
             index, "error", errors={"database": [f"Every row goes to database {database.pk}."]}
         )
     try:
+        anonymous_id = clean_anonymous_id(row.get("anonymous_id"))
+    except ValidationError as error:
+        return RowResult(index, "error", errors=api_detail(error))
+    row = {key: value for key, value in row.items() if key != "anonymous_id"}
+    try:
         profile = matcher.find(row)
     except RowError as error:
         return RowResult(index, "error", errors=error.errors)
@@ -195,6 +205,8 @@ def import_row(index, row, matcher, readers):
         values = reader.run_validation({**row, "database": database.pk})
         with transaction.atomic():
             saved = reader.create(values) if profile is None else reader.update(profile, values)
+            if anonymous_id:  # the visitor is identified: its anonymous pixel hits join
+                join_anonymous_hits(saved, anonymous_id)
     except APIValidationError as error:
         detail = (
             error.detail if isinstance(error.detail, dict) else {"non_field_errors": error.detail}

@@ -1,0 +1,56 @@
+"""Admin of forms and their submissions. Every list shows only the rows of the databases the
+staff member may see; a form's fields are checked by ``Form.clean`` (each maps to a field the
+database has, one to the email)."""
+
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.jsonvalues import shown
+from webforms.models import Form, Submission
+
+SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
+
+
+@admin.register(Form)
+class FormAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "database", "field_count", "update_utm", "submission_count"]
+    list_filter = ["update_utm", SCOPED_DATABASE]
+    list_select_related = ["database"]
+    search_fields = ["name"]
+    fields = ["name", "database", "fields", "update_utm", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(submitted=count_of(Submission, "form"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "database"] if obj else self.readonly_fields
+
+    @admin.display(description="Fields")
+    def field_count(self, obj):
+        return len(obj.fields) if isinstance(obj.fields, list) else 0
+
+    @admin.display(description="Submissions", ordering="submitted")
+    def submission_count(self, obj):
+        return obj.submitted
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What visitors submitted: a record, read-only."""
+
+    database_path = "form__database"
+    list_display = ["submitted_at", "form", "profile", "anonymous_id"]
+    list_filter = [("form", admin.RelatedOnlyFieldListFilter), "submitted_at"]
+    list_select_related = ["form", "profile"]
+    search_fields = ["=profile__profile_id", "=anonymous_id"]
+    search_help_text = "A profile_id or a visitor's anonymous id, exactly."
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    ordering = ["-id"]
+    fields = ["form", "profile", "submitted_at", "submitted_data", "utm", "anonymous_id"]
+    readonly_fields = fields
+
+    @admin.display(description="Data")
+    def submitted_data(self, obj):
+        return shown(obj.data, indent=2)
