@@ -66,9 +66,16 @@ UTM = [
 MAILING_FIELDS = (MAILING, SUBSCRIPTION, RESOURCE, CHANNEL)
 SUBSCRIPTION_FIELDS = (SUBSCRIPTION, RESOURCE, CHANNEL)
 IMPORT_SOURCE = _text("source", "How the profile came: manual, api, file or push.")
+# Any event reported with an IP: checked as one, and it locates the profile (operations.location).
+IP = DataField(
+    "ip",
+    "ip",
+    "The IPv4 address of the action: updates the profile's Tracked IP, country and time zone.",
+)
 PROMO_FIELDS = (
     _text("code", "The promo code.", required=True),
-    DataField("program", "id", "The promo code program (id or name)."),
+    DataField("program", "id", "The promo code's pool (its name)."),
+    _text("source", "Where the change was made: ui, api, admin or demo."),
 )
 
 
@@ -91,8 +98,13 @@ class EventType:
             "group_label": GROUP_LABELS.get(self.group, self.group),
             "accepted": self.accepted,
             "effect": self.effect,
-            "data": {f.name: f.describe() for f in self.fields},
+            "data": {f.name: f.describe() for f in self.data_fields()},
         }
+
+    def data_fields(self):
+        """The keys this type's data documents: its own, and ``ip`` for a reported type."""
+        named = {f.name for f in self.fields}
+        return (*self.fields, IP) if self.accepted and "ip" not in named else self.fields
 
     def clean_data(self, data):
         """Check the data against this type's shape; return (cleaned, errors by key)."""
@@ -110,7 +122,7 @@ class EventType:
                 ]
             }
         cleaned, errors = dict(data), {}
-        for spec in self.fields:
+        for spec in self.data_fields():
             value = data.get(spec.name)
             if value is None or value == "":
                 cleaned.pop(spec.name, None)
@@ -176,6 +188,8 @@ GROUP_LABELS = {
     "segment": "Static segments",
     "control group": "Global control group",
     "profile": "Profile changes",
+    "form": "Forms",
+    "loyalty": "Loyalty programs",
 }
 
 EVENT_TYPES = [
@@ -310,25 +324,55 @@ EVENT_TYPES = [
         "pixel",
         "Pixel goal reached",
         "pixel",
-        "{goal, value, url, geo, pixel_data}",
+        "{goal, value, url, referrer, ip, geo, pixel_data, pixel}",
         (
             _text("goal", "The goal reached.", required=True),
             DataField("value", "number", "The goal's value."),
             DataField("url", "url", "The page the pixel fired on."),
+            DataField("referrer", "url", "The page the visitor came from."),
             DataField("ip", "ip", "The visitor's IPv4 address."),
             DataField("geo", "object", "Geodata, e.g. {country, region, city}."),
             DataField("pixel_data", "any", "The pixel's raw data, kept as sent."),
+            DataField("pixel", "id", "The pixel (its id in pixels/)."),
         ),
     ),
-    # Promo codes.
+    # Forms (recorded by operations.webforms when a form is submitted).
     EventType(
-        "promo_attached", "Promo code attached", "promo code", "{code, program}", PROMO_FIELDS
+        "form_submitted",
+        "Submitted a form",
+        "form",
+        "{form, submission}",
+        (
+            DataField("form", "id", "The form (its name).", required=True),
+            DataField("submission", "id", "The submission's id (form-submissions/).", True),
+        ),
+        accepted=False,
+    ),
+    # Promo codes (recorded by operations.promos with the change, so the Data section's codes
+    # and the history agree: integrations attach and activate codes through the API instead).
+    EventType(
+        "promo_attached",
+        "Promo code attached",
+        "promo code",
+        "{code, program, source}",
+        PROMO_FIELDS,
+        accepted=False,
     ),
     EventType(
-        "promo_detached", "Promo code detached", "promo code", "{code, program}", PROMO_FIELDS
+        "promo_detached",
+        "Promo code detached",
+        "promo code",
+        "{code, program, source}",
+        PROMO_FIELDS,
+        accepted=False,
     ),
     EventType(
-        "promo_activated", "Promo code activated", "promo code", "{code, program}", PROMO_FIELDS
+        "promo_activated",
+        "Promo code activated",
+        "promo code",
+        "{code, program, source}",
+        PROMO_FIELDS,
+        accepted=False,
     ),
     # Static segments.
     EventType(
@@ -354,6 +398,33 @@ EVENT_TYPES = [
         "control group",
         "{}",
         (),
+        accepted=False,
+    ),
+    # Loyalty programs (recorded by operations.loyalty; not part of the spec's list).
+    EventType(
+        "loyalty_enrolled",
+        "Enrolled in a loyalty program",
+        "loyalty",
+        "{program, source}",
+        (
+            DataField("program", "id", "The loyalty program (its name).", required=True),
+            _text("source", "Where it was enrolled: ui, api, admin or demo."),
+        ),
+        accepted=False,
+    ),
+    EventType(
+        "loyalty_points",
+        "Loyalty points added or written off",
+        "loyalty",
+        "{program, points, reason, balance, tier, source}",
+        (
+            DataField("program", "id", "The loyalty program (its name).", required=True),
+            DataField("points", "integer", "Positive: an accrual; negative: a write-off.", True),
+            _text("reason", "Why (required for a write-off)."),
+            DataField("balance", "integer", "The balance after the transaction."),
+            _text("tier", "The tier the balance reaches after it (empty: none)."),
+            _text("source", "Where it was added: ui, api, admin or demo."),
+        ),
         accepted=False,
     ),
     # Changes made in the product.
