@@ -32,6 +32,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from faker import Faker
@@ -42,10 +43,21 @@ from core.text import country_from_ip, normalize_phone
 from history.models import Event
 from history.types import IMPORT_SOURCES
 from interactions.models import ControlGroup, Participation, Scenario, Trigger, current_period
+from loyalty.models import Program, Promotion, Tier
+from market.models import Order, OrderLine, Product
+from market.roles import MARKET_GROUP, MARKET_PERMISSIONS
+from operations import loyalty as loyalty_operations
+from operations import promos as promo_operations
+from operations import webforms as form_operations
+from operations.pixels import record_hit
 from operations.profiles import suppress_address
+from pixels.models import Goal, Pixel
 from profiles.models import CustomField, Gender, Profile, ProfileDatabase
+from promos.models import PromoPool
+from relations.models import Relation, RelationType
 from segments.models import Segment, SegmentMembership
 from subscriptions.models import Category, Channel, Resource, Subscription
+from webforms.models import Form
 
 DAYS = 30
 IMPORT_TYPES = {event_type: source for source, event_type in IMPORT_SOURCES.items()}
@@ -93,6 +105,17 @@ MARKETER_PERMISSIONS = {
         "view_customfield",
     ],
     "history": ["view_event"],
+    "pixels": ["view_pixel", "view_goal", "view_anonymoushit"],
+    "webforms": ["view_form", "view_submission"],
+    "loyalty": [
+        "view_program",
+        "view_membership",
+        "add_membership",
+        "view_transaction",
+        "add_transaction",
+    ],
+    "promos": ["view_promopool", "view_promocode", "attach_promocode"],
+    "relations": ["view_relationtype", "view_relation", "add_relation", "delete_relation"],
     "segments": ["view_segment", "view_segmentmembership"],
     "interactions": [
         "view_trigger",
@@ -477,6 +500,7 @@ class DatabaseSeeder:
         self.ensure_segments(database, people)
         self.ensure_subscriptions(people)
         self.ensure_interactions(database, people)
+        seed_relations(database, [profile for _, profile in people], self.rng)
         return database, len(people), self.events
 
     def ensure_fields(self, database):
@@ -505,10 +529,13 @@ class DatabaseSeeder:
         last = fake.last_name()
         lat, lng, city, _, tz = fake.local_latlng(person.country)
         here = country_from_ip(person.ip)
+        # The map pin is where the tracked city is (never a pin that contradicts the city);
+        # the registration city may be elsewhere.
+        tracked_city = city
         if here != person.country:
-            _, _, tracked_city, _, tz = self.gen.fakers[here].local_latlng(here)
-        else:
-            tracked_city = city if rng.random() < 0.8 else fake.local_latlng(here)[2]
+            lat, lng, tracked_city, _, tz = self.gen.fakers[here].local_latlng(here)
+        elif rng.random() >= 0.8:
+            lat, lng, tracked_city, _, tz = fake.local_latlng(here)
         if rng.random() >= self.spec.no_email:
             person.email = self.unique_email(first, last)
         phones = []
@@ -613,12 +640,6 @@ class DatabaseSeeder:
         if self.spec.pixels and person.orders and person.status != Status.UNCONFIRMED:
             for _ in range(rng.randint(0, 3)):
                 self._pixel(add, person, self.gen.after(start, self.gen.moment(DAYS)))
-        if self.spec.promos and rng.random() < 0.25:
-            at = self.gen.after(start, self.gen.moment(DAYS))
-            code = f"WELCOME{rng.randint(100, 999)}"
-            add("promo_attached", at, code=code, program="Welcome 10%")
-            if rng.random() < 0.4:
-                add("promo_activated", at + timedelta(days=rng.uniform(0.1, 5)), code=code)
         return events
 
     def _mailings(self, person):
@@ -882,6 +903,336 @@ class DatabaseSeeder:
         )
 
 
+# -- Relations -------------------------------------------------------------------------------
+
+RELATION_TYPES = ("referred by", "recommended", "liked")
+
+
+def seed_relations(database, profiles, rng):
+    """A few relation types and relations between the database's demo profiles (about one
+    profile in ten relates to another)."""
+    types = [
+        RelationType.objects.get_or_create(database=database, name=name)[0]
+        for name in RELATION_TYPES
+    ]
+    if len(profiles) < 2:
+        return
+    links = set()
+    for profile in profiles:
+        if rng.random() >= 0.1:
+            continue
+        other = rng.choice(profiles)
+        if other.pk != profile.pk:
+            links.add((rng.choice(types), profile, other))
+    Relation.objects.bulk_create(
+        [
+            Relation(
+                type=relation_type,
+                from_profile=source,
+                to_profile=target,
+                properties={"source": "demo"} if rng.random() < 0.5 else {},
+            )
+            for relation_type, source, target in links
+        ],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+
+
+# -- Products and orders (the market module) -------------------------------------------------
+
+MARKET_DATABASE = "Online store"
+# sku: (name, price in EUR)
+PRODUCTS = {
+    "TEE-BLK-M": ("Organic T-shirt, black, M", "24.90"),
+    "TEE-WHT-L": ("Organic T-shirt, white, L", "24.90"),
+    "HOODIE-GRY": ("Zip hoodie, grey", "59.00"),
+    "MUG-LOGO": ("Enamel mug", "12.50"),
+    "BOTTLE-750": ("Steel bottle, 750 ml", "19.90"),
+    "BAG-TOTE": ("Canvas tote bag", "14.00"),
+    "CAP-NAVY": ("Baseball cap, navy", "21.00"),
+    "SOCKS-3": ("Socks, pack of 3", "9.90"),
+}
+ORDER_STATUSES = {
+    "delivered": 60,
+    "shipped": 10,
+    "paid": 8,
+    "new": 6,
+    "cancelled": 8,
+    "returned": 8,
+}
+MARKET_ORDERS_MAX = 5  # per profile
+
+
+def ensure_market_group():
+    """The "Market" role: products and orders (the standard marketer has none of it)."""
+    group, _ = Group.objects.get_or_create(name=MARKET_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="market", codename__in=MARKET_PERMISSIONS)
+    )
+    return group
+
+
+def seed_market(seed, now):
+    """Products of the online store and the orders of its customers (as many as their
+    ``orders_count``, at most five, each of one to three lines); once: a database that has
+    products is left alone. Returns the number of orders made."""
+    ensure_market_group()
+    database = ProfileDatabase.objects.filter(name=MARKET_DATABASE).first()
+    if database is None or database.products.exists():
+        return 0
+    rng = random.Random(seed)
+    products = Product.objects.bulk_create(
+        Product(database=database, sku=sku, name=name, price=Decimal(price), currency="EUR")
+        for sku, (name, price) in PRODUCTS.items()
+    )
+    orders, lines = [], []
+    for profile in database.profiles.order_by("pk").only("pk", "created_at", "custom_values"):
+        bought_before = (profile.custom_values or {}).get("orders_count")
+        count = min(bought_before if isinstance(bought_before, int) else 0, MARKET_ORDERS_MAX)
+        for _ in range(count):
+            start = max(profile.created_at, now - timedelta(days=400))
+            created = start + (now - start) * rng.random()
+            status = rng.choices(list(ORDER_STATUSES), weights=list(ORDER_STATUSES.values()))[0]
+            order = Order(
+                database=database,
+                profile=profile,
+                number=f"SO-{len(orders) + 100001}",
+                status=status,
+                currency="EUR",
+                created_at=created,
+            )
+            bought = []
+            for position, product in enumerate(rng.sample(products, rng.randint(1, 3))):
+                price = product.price
+                if rng.random() < 0.2:  # sold on sale
+                    price = (price * Decimal("0.8")).quantize(Decimal("0.01"))
+                bought.append(
+                    OrderLine(
+                        order=order,
+                        product=product,
+                        sku=product.sku,
+                        name=product.name,
+                        quantity=rng.choices([1, 2, 3], weights=[7, 2, 1])[0],
+                        price=price,
+                        position=position,
+                    )
+                )
+            order.total = sum((line.amount for line in bought), Decimal(0))
+            orders.append(order)
+            lines.extend(bought)
+    Order.objects.bulk_create(orders, batch_size=500)
+    OrderLine.objects.bulk_create(lines, batch_size=1000)  # their order ids set from the orders
+    return len(orders)
+
+
+# -- Promo codes -----------------------------------------------------------------------------
+
+# name: (codes, code prefix, valid for days from now: negative is expired, None never)
+PROMO_POOLS = {
+    "Welcome 10%": (300, "WELCOME", None),
+    "Summer sale": (120, "SUMMER", 45),
+    "Black Friday": (60, "BLACKFRI", -20),
+}
+PROMO_SHARE = 0.2  # of a database's subscribed profiles get a code
+
+
+def seed_promos(seed, now):
+    """Promo code pools of the databases that hand codes out (``DatabaseSpec.promos``),
+    with codes attached to some profiles and activated by some of those: through
+    ``operations.promos``, so each has its history event as in the product. Once: a
+    database that has pools is left alone. Returns the number of codes attached."""
+    rng = random.Random(seed)
+    attached = 0
+    for spec in DATABASES:
+        database = ProfileDatabase.objects.filter(name=spec.name).first()
+        if not spec.promos or database is None or database.promo_pools.exists():
+            continue
+        pools = []
+        for name, (count, prefix, days) in PROMO_POOLS.items():
+            valid_until = None if days is None else now + timedelta(days=days)
+            pool = PromoPool.objects.create(database=database, name=name, valid_until=valid_until)
+            codes = {f"{prefix}-{rng.randrange(16**6):06X}" for _ in range(count)}
+            pool.load_codes(sorted(codes))
+            pools.append(pool)
+        open_pools = [pool for pool in pools if not pool.is_expired(now)]
+        profiles = database.profiles.filter(status=Status.SUBSCRIBED).order_by("pk")
+        for profile in profiles.only("pk", "database_id"):
+            if rng.random() >= PROMO_SHARE:
+                continue
+            pool = rng.choices(open_pools, weights=[3] + [1] * (len(open_pools) - 1))[0]
+            try:
+                code = promo_operations.attach(pool, profile, source="demo")
+            except promo_operations.NoFreeCode:
+                continue
+            attached += 1
+            if rng.random() < 0.4:
+                promo_operations.activate(code, source="demo")
+    return attached
+
+
+# -- Loyalty programs ------------------------------------------------------------------------
+
+LOYALTY_DATABASE = "Online store"
+LOYALTY_TIERS = {"Bronze": 0, "Silver": 1000, "Gold": 5000}
+LOYALTY_MEMBERS = 120  # at most, among the database's subscribed profiles
+LOYALTY_REASONS = ["Order", "Product review", "Birthday bonus", "Referral", "App check-in"]
+LOYALTY_WRITE_OFFS = ["Voucher redeemed", "Free shipping redeemed", "Points expired"]
+
+
+def seed_loyalty(seed, now):
+    """The online store's "Store rewards" program (three tiers, two current promotions, the
+    top one for Gold members) with some of its subscribed customers enrolled and their
+    points: through ``operations.loyalty``, so each enrolment and transaction has its
+    history event as in the product. Once: a database that has programs is left alone.
+    Returns the number of members."""
+    if Program.objects.filter(database__name=LOYALTY_DATABASE).exists():
+        return 0  # one query when run again
+    database = ProfileDatabase.objects.filter(name=LOYALTY_DATABASE).first()
+    if database is None:
+        return 0
+    rng = random.Random(seed)
+    program = Program.objects.create(
+        database=database,
+        name="Store rewards",
+        description="1 point per euro spent; redeem 500 points for a 5 € voucher.",
+    )
+    tiers = {
+        name: Tier.objects.create(program=program, name=name, threshold=threshold)
+        for name, threshold in LOYALTY_TIERS.items()
+    }
+    Promotion.objects.create(
+        program=program,
+        name="Double points weekend",
+        description="Every order earns twice the points.",
+        starts_at=now - timedelta(days=2),
+        ends_at=now + timedelta(days=5),
+    )
+    Promotion.objects.create(
+        program=program,
+        name="Early access to the summer sale",
+        description="Gold members shop the sale a day before everyone else.",
+        starts_at=now - timedelta(days=1),
+        ends_at=now + timedelta(days=30),
+        minimum_tier=tiers["Gold"],
+    )
+    profiles = database.profiles.filter(status=Status.SUBSCRIBED).order_by("pk")
+    members = 0
+    for profile in profiles.select_related("database")[: LOYALTY_MEMBERS * 2]:
+        if members >= LOYALTY_MEMBERS or rng.random() < 0.5:
+            continue
+        membership = loyalty_operations.enrol(program, profile, source="demo")
+        members += 1
+        for _ in range(rng.randint(0, 6)):
+            if membership.balance >= 500 and rng.random() < 0.3:
+                points = -rng.choice([500, 500, 1000]) if membership.balance >= 1000 else -500
+                reason = rng.choice(LOYALTY_WRITE_OFFS)
+            else:
+                points = rng.choice([25, 50, 120, 300, 800, 1500, 2500])
+                reason = rng.choice(LOYALTY_REASONS)
+            loyalty_operations.add_points(membership, points, reason, source="demo")
+    return members
+
+
+# -- Pixels and forms ------------------------------------------------------------------------
+
+# The goals the demo's pixel events reach (DatabaseSeeder._pixel), with their default values.
+PIXEL_GOALS = {"purchase": Decimal("50.00"), "add_to_cart": Decimal(0), "view": Decimal(0)}
+ANONYMOUS_VISITORS = 12
+REFERRERS = ("https://www.google.com/", "https://news.example/", "https://social.example/post")
+
+
+def seed_pixels(seed, now):
+    """The pixel of each database whose profiles reach pixel goals (``DatabaseSpec.pixels``),
+    with the goals their ``pixel`` events name, and anonymous visitors' hits waiting for
+    their visitor (recorded through ``operations.pixels``; a form submitted or an import row
+    with the id ``anon-<seed>-000`` … joins them). Once: a database that has pixels is left
+    alone. Returns the number of anonymous hits recorded."""
+    rng = random.Random(seed)
+    hits = 0
+    for spec in DATABASES:
+        if not spec.pixels or Pixel.objects.filter(database__name=spec.name).exists():
+            continue
+        database = ProfileDatabase.objects.filter(name=spec.name).first()
+        if database is None:
+            continue
+        pixel = Pixel.objects.create(database=database, name=spec.site.removeprefix("https://"))
+        Goal.objects.bulk_create(
+            Goal(pixel=pixel, name=name, value=value) for name, value in PIXEL_GOALS.items()
+        )
+        for visitor in range(ANONYMOUS_VISITORS):
+            for _ in range(rng.randint(1, 4)):
+                goal = rng.choice(["view", "view", "add_to_cart", "purchase"])
+                page = "checkout/complete" if goal == "purchase" else f"p/{rng.randint(1000, 9999)}"
+                record_hit(
+                    pixel,
+                    anonymous_id=anonymous_visitor(seed, visitor),
+                    occurred_at=now - timedelta(hours=rng.uniform(1, 24 * 14)),
+                    goal=goal,
+                    value=round(rng.uniform(15, 300), 2) if goal == "purchase" else None,
+                    url=f"{spec.site}/{page}",
+                    referrer=rng.choice(REFERRERS),
+                    ip=f"90.{rng.randint(0, 127)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                    data={"session": f"{rng.getrandbits(64):016x}", "screen": "1440x900"},
+                )
+                hits += 1
+    return hits
+
+
+def anonymous_visitor(seed, number):
+    """The cookie id of a demo anonymous visitor."""
+    return f"anon-{seed}-{number:03d}"
+
+
+def seed_forms(seed, now):
+    """Forms of the online store: a newsletter sign-up (UTM on) and a back-in-stock alert
+    whose product key no profile field takes (kept, not mapped), filled in by some customers
+    as the demo is loaded (so each submission's event is the latest of their history).
+    Through ``operations.webforms``, as in the product. Once: a database that has forms is
+    left alone. Returns the number of submissions."""
+    if Form.objects.filter(database__name="Online store").exists():
+        return 0
+    database = ProfileDatabase.objects.filter(name="Online store").first()
+    if database is None:
+        return 0
+    rng = random.Random(seed)
+    signup = Form(
+        database=database,
+        name="Newsletter sign-up",
+        fields=[
+            {"name": "email", "maps_to": "email"},
+            {"name": "name", "maps_to": "first_name"},
+            {"name": "category", "maps_to": "fields.favourite_category"},
+        ],
+        update_utm=True,
+    )
+    alert = Form(
+        database=database,
+        name="Back-in-stock alert",
+        fields=[{"name": "email", "maps_to": "email"}],
+    )
+    for form in (signup, alert):
+        form.full_clean()
+        form.save()
+    submitted = 0
+    profiles = database.profiles.filter(status=Status.SUBSCRIBED).order_by("pk")
+    for profile in profiles.select_related("database")[:200]:
+        if profile.has_fallback_email() or rng.random() >= 0.15:
+            continue
+        at = None  # now, after every event seeded so far
+        if rng.random() < 0.6:
+            data = {"email": profile.email, "name": profile.first_name}
+            category = (profile.custom_values or {}).get("favourite_category")
+            if category:
+                data["category"] = category
+            form_operations.submit(signup, data, submitted_at=at)  # no UTM: theirs stay
+        else:
+            sku = rng.choice(["TEE-BLK-M", "HOODIE-GRY", "BOTTLE-750"])
+            form_operations.submit(alert, {"email": profile.email, "sku": sku}, submitted_at=at)
+        submitted += 1
+    return submitted
+
+
 # -- Logins ----------------------------------------------------------------------------------
 
 
@@ -892,14 +1243,10 @@ def demo_password(username):
 
 def ensure_marketers_group():
     group, _ = Group.objects.get_or_create(name="Marketers")
-    permissions = [
-        permission
-        for app_label, codenames in MARKETER_PERMISSIONS.items()
-        for permission in Permission.objects.filter(
-            content_type__app_label=app_label, codename__in=codenames
-        )
-    ]
-    group.permissions.set(permissions)
+    wanted = Q()  # one query for every app's permissions, however many apps
+    for app_label, codenames in MARKETER_PERMISSIONS.items():
+        wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
+    group.permissions.set(Permission.objects.filter(wanted))
     return group
 
 
@@ -941,6 +1288,11 @@ class Command(BaseCommand):
         now = timezone.now().replace(microsecond=0)
         with transaction.atomic():
             totals = self.seed_databases(options["profiles"], options["seed"], now)
+            seed_market(options["seed"], now)
+            seed_promos(options["seed"], now)
+            seed_loyalty(options["seed"], now)
+            seed_pixels(options["seed"], now)
+            seed_forms(options["seed"], now)
             logins = self.ensure_logins(options["reset_passwords"])
         elapsed = time.monotonic() - started
         if totals:
