@@ -49,6 +49,15 @@ INTEGER_PARAMETERS = {
     "trigger_id",
     "scenario_id",
     "database_id",
+    # A relation, under the profile_id of one of its profiles (never addressed alone).
+    "relation_id",
+    # A promo code, under the profile_id of the profile it is attached to.
+    "code_id",
+    # A form and a pixel: configuration objects of a database.
+    "form_id",
+    "pixel_id",
+    # A loyalty program: configuration of a database (its members are named by profile_id).
+    "program_id",
 }
 
 

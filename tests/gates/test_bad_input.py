@@ -39,7 +39,10 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from core.fieldtypes import FieldType
+from loyalty.models import Program
 from profiles.models import Profile, ProfileDatabase
+from promos.models import PromoPool
+from relations.models import Relation, RelationType
 from segments.models import Segment
 from subscriptions.models import Resource
 from tests.factories import CustomFieldFactory
@@ -364,10 +367,62 @@ def minimal_body(op, world):
         "/api/v1/profiles/{profile_id}/triggers/{trigger_id}/send/": {},
         "/api/v1/profiles/{profile_id}/scenarios/{scenario_id}/engage/": {},
         "/api/v1/databases/{database_id}/control-group/reform/": {},
+        "/api/v1/products/": {"database": database, "sku": "PROBE", "name": "Probe", "price": 1},
+        "/api/v1/orders/": {
+            "profile_id": profile,
+            "number": "Probe order",
+            "lines": [{"sku": "TEE-M", "quantity": 1, "price": 2.5}],
+        },
+        "/api/v1/relation-types/": {"name": "Probe type", "database": database},
+        "/api/v1/loyalty-programs/": {
+            "name": "Probe club",
+            "database": database,
+            "description": "Probe",
+            "tiers": [{"name": "Base", "threshold": 0}],
+        },
+        "/api/v1/profiles/{profile_id}/loyalty/": {
+            "program": Program.objects.filter(database_id=database)
+            .exclude(pk=world.own[Program].pk)[0]
+            .pk
+        },
+        "/api/v1/profiles/{profile_id}/loyalty/{program_id}/transactions/": {
+            "points": 5,
+            "reason": "Probe",
+        },
+        "/api/v1/profiles/{profile_id}/relations/": {
+            "type": world.own[RelationType].pk,
+            "profile_id": world.own[Relation].to_profile.profile_id,
+            "direction": "incoming",  # the world's relation goes the other way
+            "properties": {"note": "probe"},
+        },
+        "/api/v1/promo-pools/": {"name": "Probe pool", "database": database},
+        "/api/v1/promo-pools/{id}/codes/": {"codes": ["PROBE-1", "PROBE-2"]},
+        "/api/v1/profiles/{profile_id}/promo-codes/": {"pool": world.own[PromoPool].pk},
+        "/api/v1/profiles/{profile_id}/promo-codes/{code_id}/activate/": {},
         "/api/v1/events/": {
             "profile_id": profile,
             "type": "click",
             "data": {"url": "https://example.com/"},
+        },
+        "/api/v1/forms/": {
+            "name": "Probe form",
+            "database": database,
+            "fields": [{"name": "email"}],
+        },
+        "/api/v1/forms/{form_id}/submit/": {
+            "data": {"email": "probe@example.com"},
+            "utm": {"utm_source": "probe"},
+            "anonymous_id": "probe-visitor",
+        },
+        "/api/v1/pixels/": {"name": "Probe pixel", "database": database, "goals": [{"name": "v"}]},
+        "/api/v1/pixels/{pixel_id}/hit/": {
+            "goal": "purchase",
+            "value": 1,
+            "url": "https://example.com/",
+            "referrer": "https://example.com/from",
+            "ip": "8.8.8.8",
+            "anonymous_id": "probe-visitor",
+            "data": {"probe": 1},
         },
     }
     if op.path not in bodies:

@@ -25,7 +25,10 @@ from django.urls import resolve, reverse
 from rest_framework import serializers
 
 from jobs.models import Job
+from loyalty.models import Program
 from profiles.models import Profile, ProfileDatabase
+from promos.models import PromoPool
+from relations.models import Relation, RelationType
 from subscriptions.models import Subscription
 from tests.gates.world import PATTERNS, url_kwargs
 
@@ -40,6 +43,10 @@ OUR_APPS = (
     "audit",
     "jobs",
     "interactions",
+    "relations",
+    "market",
+    "promos",
+    "loyalty",
 )
 # Packages holding the serializers and forms (the apps' models are in OUR_APPS).
 OUR_PACKAGES = (*OUR_APPS, "core", "operations", "web", "demo")
@@ -258,8 +265,54 @@ def minimal_body(name, world):
         "api:profile-trigger-send": {},
         "api:profile-scenario-engage": {},
         "api:control-group-reform": {},
+        "api:promopool-list": {"name": "Forged pool", "database": own[ProfileDatabase].pk},
+        "api:promopool-codes": {"codes": ["FORGED-1"]},
+        "api:profile-promo-codes": {"pool": own[PromoPool].pk},
+        "api:profile-promo-code-activate": {},
+        "api:product-list": {
+            "database": own[ProfileDatabase].pk,
+            "sku": "FORGED-SKU",
+            "name": "Forged product",
+            "price": 1,
+        },
+        "api:order-list": {
+            "profile_id": profile_id,
+            "number": "Forged order",
+            "lines": [{"sku": "TEE-M", "quantity": 1}],
+        },
+        "api:relation-type-list": {"name": "Forged type", "database": own[ProfileDatabase].pk},
+        "api:loyalty-program-list": {
+            "name": "Forged club",
+            "database": own[ProfileDatabase].pk,
+            "tiers": [{"name": "Base", "threshold": 0}],
+        },
+        "api:profile-loyalty": {"program": unjoined_program(world).pk},
+        "api:profile-loyalty-transactions": {"points": 5, "reason": "Forged test"},
+        "api:profile-relations": {
+            "type": own[RelationType].pk,
+            "profile_id": own[Relation].to_profile.profile_id,
+            "direction": "incoming",  # the world's relation goes the other way
+        },
+        "api:form-list": {
+            "name": "Forged form",
+            "database": own[ProfileDatabase].pk,
+            "fields": [{"name": "email"}],
+        },
+        "api:form-submit": {"data": {"email": "submitted@example.com"}},
+        "api:pixel-list": {
+            "name": "Forged pixel",
+            "database": own[ProfileDatabase].pk,
+            "goals": [{"name": "view"}],
+        },
+        "api:pixel-hit": {"goal": "purchase", "anonymous_id": "gate-visitor"},
     }
     return bodies.get(name)
+
+
+def unjoined_program(world):
+    """A loyalty program of bob's database the world's profile is not enrolled in."""
+    own = world.own
+    return Program.objects.filter(database=own[ProfileDatabase]).exclude(pk=own[Program].pk)[0]
 
 
 def with_forged_fields(name, body, keys, world):

@@ -46,11 +46,15 @@ from core.text import validate_text
 from history.models import Event
 from history.types import DATA_MAX_BYTES, EVENT_TYPES, URL_MAX_LENGTH
 from jobs.models import Job
+from loyalty.models import Promotion, Tier
 from profiles.models import CustomField, ProfileDatabase
+from promos.models import CODE_MAX_LENGTH
 from segments.models import Segment
 from subscriptions.models import Channel, ContactKind, SuppressedAddress
 from tests.gates.world import PATTERNS, model_of
 from web.interactions.api import ScenarioSerializer, TriggerSerializer
+from web.loyalty.api import NewTransactionSerializer, ProgramSerializer
+from web.market.api import OrderSerializer, ProductSerializer
 from web.profiles.api.serializers import (
     CustomFieldSerializer,
     DatabaseSerializer,
@@ -58,6 +62,8 @@ from web.profiles.api.serializers import (
 )
 from web.profiles.forms import NewTabForm
 from web.profiles.sections import sections
+from web.promos.api import PromoPoolSerializer
+from web.relations.api import RelationTypeSerializer
 from web.subscriptions.api import (
     CategorySerializer,
     ResourceSerializer,
@@ -174,6 +180,10 @@ class Carrier:
     job: Job = None
     trigger: dict = None
     scenario: dict = None
+    relation: dict = None
+    program: dict = None
+    form: dict = None
+    pixel: dict = None
     confirm_path: str = ""
 
 
@@ -290,6 +300,11 @@ class Planter:
         self._subscribe(carrier, profile_id)
         self._segment(carrier, profile_id, number)
         self._interactions(carrier, profile_id)
+        self._market(carrier, profile_id)
+        self._relations(carrier, profile_id)
+        self._promos(carrier, profile_id)
+        self._loyalty(carrier, profile_id)
+        self._forms_and_pixels(carrier, profile_id)
         self._events(profile_id, load)
         self._job(carrier, load)
         # The suppression list is written by bounces and in the admin, not over the API.
@@ -396,6 +411,163 @@ class Planter:
         ]:
             response = self.client.post(reverse(name, args=[profile_id]), {field_name: value})
             assert response.status_code in (200, 302), (name, response.status_code)
+
+    def _market(self, carrier, profile_id):
+        """A product whose SKU and name hold the load, and an order of the profile (its
+        number the load) buying it, so the Data section's Orders part shows them."""
+        load = carrier.load
+        texts = self.text_candidates(ProductSerializer(), load, skip={"currency"})
+        # A load too long for them: a plain SKU and name (both are required).
+        texts[("sku",)] = [*texts.get(("sku",), []), "SKU-1"]
+        texts[("name",)] = [*texts.get(("name",), []), "Product"]
+        product = self.write(
+            "POST",
+            "/api/v1/products/",
+            "product",
+            {"database": carrier.database["id"], "price": 9.5},
+            texts,
+        )
+        texts = self.text_candidates(OrderSerializer(), load, skip={"currency"})
+        texts[("number",)] = [*texts.get(("number",), []), "A-1"]
+        self.write(
+            "POST",
+            "/api/v1/orders/",
+            "order",
+            {"profile_id": profile_id, "lines": [{"sku": product["sku"], "quantity": 2}]},
+            texts,
+        )
+
+    def _relations(self, carrier, profile_id):
+        """A relation type named with the load, and a relation of that type from a second
+        profile of the database to the carrier's, its properties holding the load (both
+        profiles' Data sections show it)."""
+        load, api = carrier.load, "/api/v1/"
+        texts = self.text_candidates(RelationTypeSerializer(), load)
+        texts[("name",)] = [*texts.get(("name",), []), "liked"]
+        database = carrier.database["id"]
+        relation_type = self.write(
+            "POST", f"{api}relation-types/", "relation type", {"database": database}, texts
+        )
+        other = self.write("POST", f"{api}profiles/", "profile", {"database": database}, {})
+        notes = [load.text, load.fit(4000), load.fit(200)]
+        carrier.relation = self.write(
+            "POST",
+            f"{api}profiles/{other['profile_id']}/relations/",
+            "relation",
+            {"type": relation_type["id"], "profile_id": profile_id},
+            {("properties",): [{"note": note} for note in notes if note]},
+        )
+
+    def _promos(self, carrier, profile_id):
+        """A promo code pool named with the load, a code holding it (codes have no
+        whitespace) attached to the profile from its Data section: the part, the History
+        (its promo_attached event) and the admin show both."""
+        load, api = carrier.load, "/api/v1/"
+        texts = self.text_candidates(PromoPoolSerializer(), load)
+        texts[("name",)] = [*texts.get(("name",), []), "Welcome"]
+        pool = self.write(
+            "POST", f"{api}promo-pools/", "promo pool", {"database": carrier.database["id"]}, texts
+        )
+        self.write(
+            "POST",
+            f"{api}promo-pools/{pool['id']}/codes/",
+            "promo codes",
+            {"codes": ["PLAIN-CODE"]},
+            {("codes", 0): [text for text in [load.fit(CODE_MAX_LENGTH, spaceless=True)] if text]},
+        )
+        response = self.client.post(
+            reverse("promos:attach", args=[profile_id]), {"pool": pool["id"]}
+        )
+        assert response.status_code == 302, ("promos:attach", response.status_code)
+
+    def _loyalty(self, carrier, profile_id):
+        """A loyalty program whose name, description and tier names hold the load, a current
+        promotion holding it (promotions are written in the admin), the profile enrolled and
+        a write-off whose reason holds it: the Loyalty programs part and the admin show them."""
+        load, api = carrier.load, "/api/v1/"
+        texts = self.text_candidates(ProgramSerializer(), load)
+        texts[("name",)] = [*texts.get(("name",), []), "Club"]
+        texts[("tiers", 0, "name")] = [*load.candidates(100), "Base"]
+        carrier.program = self.write(
+            "POST",
+            f"{api}loyalty-programs/",
+            "loyalty program",
+            {
+                "database": carrier.database["id"],
+                "tiers": [{"name": "Base", "threshold": 0}, {"name": "Top", "threshold": 10**6}],
+            },
+            texts,
+        )
+        Promotion.objects.create(
+            program_id=carrier.program["id"],
+            name=load.fit(200) or "Promotion",
+            description=load.text,
+            minimum_tier=Tier.objects.get(program_id=carrier.program["id"], name="Top"),
+        )
+        self.write(
+            "POST",
+            f"{api}profiles/{profile_id}/loyalty/",
+            "loyalty membership",
+            {"program": carrier.program["id"]},
+            {},
+        )
+        url = f"{api}profiles/{profile_id}/loyalty/{carrier.program['id']}/transactions/"
+        self.write("POST", url, "points", {"points": 100}, {})
+        self.write(
+            "POST",
+            url,
+            "write-off",
+            {"points": -1, "reason": "Plain reason"},
+            self.text_candidates(NewTransactionSerializer(), load),
+        )
+
+    def _forms_and_pixels(self, carrier, profile_id):
+        """A form and a pixel named with the load (the goal too); the profile submits the
+        form with the load in its data, and reaches the goal with the load as pixel_data,
+        known and anonymous: the Data section's Forms and Pixels parts and the admin show
+        them."""
+        load, api = carrier.load, "/api/v1/"
+        database = carrier.database["id"]
+        carrier.form = self.write(
+            "POST",
+            f"{api}forms/",
+            "form",
+            {
+                "database": database,
+                "fields": [{"name": "email"}, {"name": "note", "maps_to": "fields.line_field"}],
+            },
+            {("name",): [*load.candidates(200), "Form"]},
+        )
+        self.write(
+            "POST",
+            f"{api}forms/{carrier.form['id']}/submit/",
+            "form submission",
+            {"data": {"email": carrier.profile["email"], "extra": load.text}},
+            {
+                ("data", "note"): [load.text],
+                ("utm", "utm_source"): [load.text],
+                ("anonymous_id",): [*load.candidates(200), "visitor"],
+            },
+        )
+        carrier.pixel = self.write(
+            "POST",
+            f"{api}pixels/",
+            "pixel",
+            {"database": database, "goals": [{"name": "goal"}]},
+            {
+                ("name",): [*load.candidates(200), "Pixel"],
+                ("goals", 0, "name"): [*load.candidates(100), "goal"],
+            },
+        )
+        goal = carrier.pixel["goals"][0]["name"]
+        for who in ({"profile_id": profile_id}, {"anonymous_id": "xss-visitor"}):
+            self.write(
+                "POST",
+                f"{api}pixels/{carrier.pixel['id']}/hit/",
+                "pixel hit",
+                {"goal": goal, **who},
+                {("data",): [{"note": load.text}], ("url",): [*_data_candidates("url", load)]},
+            )
 
     def _job(self, carrier, load):
         """An export of the carrier's database (its job shows the database's name); its
@@ -717,6 +889,10 @@ def route_kwargs(pattern, carrier):
         "job_id": [carrier.job.pk],
         "trigger_id": [carrier.trigger["id"]],
         "scenario_id": [carrier.scenario["id"]],
+        "relation_id": [carrier.relation["id"]] if carrier.relation else [],
+        "program_id": [carrier.program["id"]] if carrier.program else [],
+        "form_id": [carrier.form["id"]] if carrier.form else [],
+        "pixel_id": [carrier.pixel["id"]] if carrier.pixel else [],
         "database_id": [carrier.database["id"]],
         "token": [resolve(carrier.confirm_path).kwargs["token"]] if carrier.confirm_path else [],
         "fmt": ["csv", "json"],
@@ -726,7 +902,7 @@ def route_kwargs(pattern, carrier):
     for name in pattern.parameters:
         if name in known:
             choices[name] = known[name]
-        elif name in {"pk", "id"} and model is not None:
+        elif name in {"pk", "id", "code_id"} and model is not None:  # code_id: a promo code's
             choices[name] = [getattr(_carrier_object(carrier, model), lookup)]
         else:
             return None

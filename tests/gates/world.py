@@ -18,7 +18,12 @@ from audit.models import AuditEntry
 from history.models import Event
 from interactions.models import ControlGroup, Participation, Scenario, Trigger
 from jobs.models import Job
+from loyalty.models import Membership, Program, Transaction
+from market.models import Order, OrderLine, Product
+from pixels.models import AnonymousHit, Goal, Pixel
 from profiles.models import CustomField, Profile, ProfileDatabase, ProfilePhone
+from promos.models import PromoCode, PromoPool
+from relations.models import Relation, RelationType
 from segments.models import Segment, SegmentMembership
 from subscriptions.models import Category, Resource, Subscription, SuppressedAddress
 from tests.conftest import MARKETER_PERMISSIONS
@@ -35,12 +40,19 @@ from tests.interactions.factories import (
     ScenarioFactory,
     TriggerFactory,
 )
+from tests.loyalty.factories import MembershipFactory, ProgramFactory
+from tests.market.factories import OrderFactory, OrderLineFactory, ProductFactory
+from tests.pixels.factories import AnonymousHitFactory, GoalFactory, PixelFactory
+from tests.promos.factories import PromoPoolFactory, attached_code
+from tests.relations.factories import RelationFactory, RelationTypeFactory
 from tests.subscriptions.factories import (
     CategoryFactory,
     ResourceFactory,
     SubscriptionFactory,
     SubscriptionFieldFactory,
 )
+from tests.webforms.factories import FormFactory, SubmissionFactory
+from webforms.models import Form, Submission
 
 PAGE_METHODS = ["GET", "HX-GET", "POST"]
 API_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -153,6 +165,52 @@ def build_world():
                 ControlGroup: ControlGroupFactory(database=database),
             }
         )
+        program = ProgramFactory(database=database, name=f"{name} club")
+        membership = MembershipFactory(program=program, profile=profile)
+        ProgramFactory(database=database, name=f"{name} partners club")  # one to enrol in
+        bucket.update(
+            {
+                Program: program,
+                Membership: membership,
+                Transaction: Transaction.objects.create(
+                    membership=membership, points=10, reason="Welcome", balance_after=10
+                ),
+            }
+        )
+        # A relation from the profile to a second one of its database.
+        relation_type = RelationTypeFactory(database=database, name=f"{name} liked")
+        bucket[RelationType] = relation_type
+        bucket[Relation] = RelationFactory(
+            type=relation_type, from_profile=profile, properties={"source": "gates"}
+        )
+        # Forms and pixels (issue 12): a form with a submission, a pixel with a goal and an
+        # anonymous visitor's hit.
+        form = FormFactory(database=database, name=f"{name} sign-up")
+        pixel = PixelFactory(database=database, name=f"{name} site")
+        bucket.update(
+            {
+                Form: form,
+                Submission: SubmissionFactory(form=form, profile=profile),
+                Pixel: pixel,
+                Goal: GoalFactory(pixel=pixel, name="purchase"),
+                AnonymousHit: AnonymousHitFactory(pixel=pixel, goal="purchase"),
+            }
+        )
+        # Products and an order with a line (the market module, issue 12).
+        product = ProductFactory(database=database, sku="TEE-M", name=f"{name} T-shirt")
+        order = OrderFactory(profile=profile, number=f"{name}-1")
+        bucket.update(
+            {
+                Product: product,
+                Order: order,
+                OrderLine: OrderLineFactory(order=order, product=product, quantity=2),
+            }
+        )
+        order.recompute_total()
+        # Promo codes (issue 12): a pool with a free code, and one attached to the profile.
+        pool = PromoPoolFactory(database=database, name=f"{name} welcome")
+        pool.load_codes([f"{name.upper()}-FREE"])
+        bucket.update({PromoPool: pool, PromoCode: attached_code(profile, pool)})
     own[ProfileDatabase].members.add(bob, dana)
     # A finished export in each database: bob's in his, alice's in the other (its file is
     # written for each test by the gates' job_files fixture).
@@ -223,8 +281,18 @@ def url_kwargs(pattern, world, objects):
             value = objects[Trigger].pk
         elif parameter == "scenario_id":
             value = objects[Scenario].pk
+        elif parameter == "program_id":
+            value = objects[Program].pk
+        elif parameter == "relation_id":
+            value = objects[Relation].pk
+        elif parameter == "code_id":
+            value = objects[PromoCode].pk
         elif parameter == "database_id":
             value = objects[ProfileDatabase].pk
+        elif parameter == "form_id":
+            value = objects[Form].pk
+        elif parameter == "pixel_id":
+            value = objects[Pixel].pk
         elif parameter == "job_id" or (parameter == "pk" and model is Job):
             value = objects[Job].pk
         elif parameter == "fmt":
@@ -276,8 +344,15 @@ def addresses_a_database_object(pattern):
         return False  # bob is not staff: the admin refuses him before any object lookup
     database_objects = {ProfileDatabase, CustomField, Subscription, Segment, Job}
     database_objects |= {Trigger, Scenario, Participation, ControlGroup}
+    database_objects |= {Program, Membership}
+    database_objects |= {RelationType, Relation}
+    database_objects |= {Product, Order, OrderLine}
+    database_objects |= {PromoPool, PromoCode}
     named = {"profile_id", "subscription_id", "segment_id", "job_id"}
     named |= {"trigger_id", "scenario_id", "database_id"}
+    database_objects |= {Form, Submission, Pixel, AnonymousHit}
+    named |= {"form_id", "pixel_id"}
+    named |= {"program_id"}
     return bool(named & set(pattern.parameters)) or (
         model in database_objects and len(pattern.parameters) > 0
     )

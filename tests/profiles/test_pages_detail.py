@@ -142,7 +142,7 @@ def test_it_answers_a_section_switch_with_the_section_and_both_tab_bars(client, 
 @pytest.mark.parametrize(
     ("url_name", "text"),
     [
-        ("profiles:data", "No promo codes yet."),
+        ("profiles:data", "has no additional fields."),  # promo codes: tests/promos
         ("profiles:loyalty", "The profile is not enrolled in a loyalty program."),
         ("segments:profile", "The profile is in no static segment."),
     ],
