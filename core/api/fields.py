@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
+from core import scoping
 from core.fieldtypes import parse_options
 from core.text import normalize_phones, parse_bool
 
@@ -155,3 +156,32 @@ class DomainCheckedMixin:
 def domain_checked(field_class):
     """Return ``field_class`` reading types only (see ``DomainCheckedMixin``)."""
     return type(field_class.__name__, (DomainCheckedMixin, field_class), {})
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object named by its id: a JSON integer or a numeric string (never true/false)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class VisibleIdField(IdField):
+    """An object of a profile database the requesting user may see, by its id; the others
+    do not exist for them (``core.scoping.visible``):
+
+        pool = VisibleIdField(PromoPool, help_text="…")
+    """
+
+    def __init__(self, model, database="database", **kwargs):
+        self.model, self.database_lookup = model, database
+        kwargs.setdefault("queryset", model._default_manager.all())  # the model, for the schema
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return self.model._default_manager.none()
+        rows = self.model._default_manager.select_related(self.database_lookup)
+        return scoping.visible(rows, request.user, self.database_lookup)

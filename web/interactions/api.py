@@ -37,6 +37,7 @@ from rest_framework.views import APIView
 
 from core import scoping
 from core.api.errors import api_detail
+from core.api.fields import IdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer, StrictSerializer
@@ -53,15 +54,6 @@ from subscriptions.models import Category, Channel, Resource
 from web.profiles.api.fields import VisibleDatabaseField
 
 # -- Shared pieces -----------------------------------------------------------------------
-
-
-class IdField(serializers.PrimaryKeyRelatedField):
-    """An object named by its id: a JSON integer or a numeric string (never true/false)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
 
 
 class ModelCheckedMixin:

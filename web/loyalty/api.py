@@ -30,7 +30,7 @@ from rest_framework.response import Response
 
 from core import scoping
 from core.api.errors import api_detail
-from core.api.fields import StrictCharField
+from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer, StrictSerializer
@@ -79,22 +79,6 @@ class WholeNumberField(serializers.Field):
                 f"Enter a whole number from {self.minimum:,} to {self.maximum:,}."
             )
         return data
-
-
-class ProgramIdField(serializers.PrimaryKeyRelatedField):
-    """A loyalty program by id (a JSON integer or a numeric string, never true/false), of
-    the databases the user may see."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return Program.objects.none()
-        return scoping.visible(Program.objects.select_related("database"), request.user)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
 
 
 class ProfileDataPermissions(permissions.BasePermission):
@@ -411,9 +395,7 @@ def memberships_of(profile):
 class EnrolSerializer(StrictSerializer):
     """Enrol the profile in a program of its database."""
 
-    program = ProgramIdField(
-        queryset=Program.objects.all(), help_text="The id of a program of the profile's database."
-    )
+    program = VisibleIdField(Program, help_text="The id of a program of the profile's database.")
 
 
 class ProfileLoyaltyView(generics.ListCreateAPIView):

@@ -31,9 +31,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import scoping
 from core.api.errors import api_detail
-from core.api.fields import StrictCharField
+from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer, StrictSerializer
@@ -329,28 +328,10 @@ class ProfileCodeSerializer(serializers.ModelSerializer):
         return code.state.value
 
 
-class PoolField(serializers.PrimaryKeyRelatedField):
-    """A pool the user may see, by id (a JSON integer or a numeric string, never a boolean)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", PromoPool.objects.all())  # the model, for the schema
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return PromoPool.objects.none()
-        return scoping.visible(PromoPool.objects.select_related("database"), request.user)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
-
-
 class AttachSerializer(StrictSerializer):
-    pool = PoolField(
-        help_text="The pool (promo-pools/) of the profile's database to take a code from."
+    pool = VisibleIdField(
+        PromoPool,
+        help_text="The pool (promo-pools/) of the profile's database to take a code from.",
     )
 
 

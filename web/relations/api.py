@@ -19,8 +19,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status, viewsets
 from rest_framework.response import Response
 
-from core import scoping
-from core.api.fields import StrictCharField
+from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer, StrictSerializer
@@ -151,21 +150,6 @@ class RelationSerializer(serializers.ModelSerializer):
         return relation.direction_for(self.context["profile"])
 
 
-class VisibleTypeField(serializers.PrimaryKeyRelatedField):
-    """A relation type of a database the user may see, by its id (a JSON integer)."""
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        if request is None:
-            return RelationType.objects.none()
-        return scoping.visible(RelationType.objects.select_related("database"), request.user)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
-
-
 @extend_schema_field(
     {
         "type": "object",
@@ -191,8 +175,8 @@ class PropertiesField(serializers.Field):
 class NewRelationSerializer(StrictSerializer):
     """POST body of ``profiles/{profile_id}/relations/``."""
 
-    type = VisibleTypeField(
-        queryset=RelationType.objects.none(),
+    type = VisibleIdField(
+        RelationType,
         help_text="A relation type of the profile's database (see relation-types/).",
     )
     profile_id = StrictCharField(
