@@ -1,4 +1,6 @@
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from core.status import Status
@@ -13,10 +15,24 @@ def visible_databases(request):
     return ProfileDatabase.objects.visible_to(request.user)
 
 
+class GivenModelChoiceField(forms.ModelChoiceField):
+    """A choice that may be left out, but not given empty: ``?database=`` is an error naming
+    it, not every database (a page drops its empty parameters before filtering)."""
+
+    def clean(self, value):
+        if value == "":
+            raise ValidationError("Enter the id of a database, or leave the parameter out.")
+        return super().clean(value)
+
+
+class DatabaseChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = GivenModelChoiceField
+
+
 class DatabaseFilterSet(django_filters.FilterSet):
     """``?database=<id>``, among the databases the user may see, for objects of a database."""
 
-    database = django_filters.ModelChoiceFilter(queryset=visible_databases)
+    database = DatabaseChoiceFilter(queryset=visible_databases)
 
 
 class ProfileFilter(DatabaseFilterSet):

@@ -662,3 +662,17 @@ def test_an_outsider_gets_404_for_a_profile_of_another_database(api_client, outs
 
 def test_an_unknown_profile_id_is_404(client):
     assert client.get(f"{URL}{'0' * 24}/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/profiles/", "/api/v1/orders/", "/api/v1/triggers/", "/api/v1/promo-pools/"],
+)
+def test_a_list_refuses_an_empty_database_parameter_rather_than_listing_every_one(
+    api_client, alice, database, path
+):
+    api_client.force_authenticate(alice)
+    response = api_client.get(path, {"database": ""})
+    assert response.status_code == 400
+    assert "database" in response.json()
+    assert api_client.get(path, {"database": database.pk}).status_code == 200
