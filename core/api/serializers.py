@@ -54,3 +54,28 @@ class StrictModelSerializer(RejectUnknownKeysMixin, serializers.ModelSerializer)
         models.SlugField: StrictSlugField,
         models.BooleanField: StrictBooleanField,
     }
+
+
+class DatabaseObjectMixin:
+    """A serializer of an object of one profile database whose name is unique in it (a
+    trigger, a form, a pixel…): a change cannot move it to another database, and a name
+    taken in the database is a 400 naming ``name`` (the model's unique constraint would be
+    a 500, or an error naming no field)."""
+
+    move_message = "It cannot move to another database; create it there instead."
+    unique_name_message = "Database “{database}” already has one named “{name}”."
+
+    def check_database_and_name(self, attrs):
+        """Refuse a move or a taken name; return the (database, name) the write will have."""
+        instance = self.instance
+        database = attrs.get("database", instance.database if instance else None)
+        if instance is not None and database != instance.database:
+            raise serializers.ValidationError({"database": [self.move_message]})
+        name = attrs.get("name", instance.name if instance else "")
+        same_name = self.Meta.model._default_manager.filter(database=database, name=name)
+        if instance is not None:
+            same_name = same_name.exclude(pk=instance.pk)
+        if same_name.exists():
+            message = self.unique_name_message.format(database=database, name=name)
+            raise serializers.ValidationError({"name": [message]})
+        return database, name

@@ -40,7 +40,7 @@ from core.api.errors import api_detail
 from core.api.fields import IdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
-from core.api.serializers import StrictModelSerializer, StrictSerializer
+from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import Conflict, InVisibleDatabasesMixin
 from interactions import steps as step_types
 from interactions.models import ControlGroup, Participation, Scenario, Trigger
@@ -56,7 +56,7 @@ from web.profiles.api.fields import VisibleDatabaseField
 # -- Shared pieces -----------------------------------------------------------------------
 
 
-class ModelCheckedMixin:
+class ModelCheckedMixin(DatabaseObjectMixin):
     """Check a write with the model's own ``full_clean`` (its ``clean`` holds the rules), on a
     copy of the object with the new values; its errors are a 400 naming the API's fields.
 
@@ -66,28 +66,13 @@ class ModelCheckedMixin:
     The name's uniqueness per database is checked here, so its error names ``name``.
     """
 
-    unique_name_message = "Database “{database}” already has one named “{name}”."
-
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        if self.instance is not None and attrs.get("database", self.instance.database) != (
-            self.instance.database
-        ):
-            raise serializers.ValidationError(
-                {"database": ["It cannot move to another database; create it there instead."]}
-            )
+        self.check_database_and_name(attrs)
         model = self.Meta.model
         candidate = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             setattr(candidate, name, value)
-        same_name = model.objects.filter(database=candidate.database, name=candidate.name)
-        if candidate.pk is not None:
-            same_name = same_name.exclude(pk=candidate.pk)
-        if same_name.exists():
-            message = self.unique_name_message.format(
-                database=candidate.database, name=candidate.name
-            )
-            raise serializers.ValidationError({"name": [message]})
         errors = model_errors(candidate)
         if errors and self.instance is not None:
             before = model_errors(copy.copy(self.instance))

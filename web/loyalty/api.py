@@ -33,7 +33,7 @@ from core.api.errors import api_detail
 from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
-from core.api.serializers import StrictModelSerializer, StrictSerializer
+from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import Conflict, InVisibleDatabasesMixin
 from core.text import validate_text
 from loyalty.models import (
@@ -143,7 +143,7 @@ class PromotionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProgramSerializer(StrictModelSerializer):
+class ProgramSerializer(DatabaseObjectMixin, StrictModelSerializer):
     """A loyalty program of a profile database, with its tiers.
 
     ``tiers``, when given, is the complete list: a tier keeps its identity by name (its
@@ -151,6 +151,8 @@ class ProgramSerializer(StrictModelSerializer):
     names it), a new name is a new tier. Names and thresholds differ within a program.
     ``database`` cannot change after create.
     """
+
+    unique_name_message = "Database “{database}” already has a loyalty program named “{name}”."
 
     database = VisibleDatabaseField(
         help_text="The profile database; required on create, cannot change afterwards."
@@ -204,19 +206,7 @@ class ProgramSerializer(StrictModelSerializer):
 
     def validate(self, attrs):
         instance = self.instance
-        database = attrs.get("database", instance.database if instance else None)
-        if instance is not None and database != instance.database:
-            raise serializers.ValidationError(
-                {"database": ["It cannot move to another database; create it there instead."]}
-            )
-        name = attrs.get("name", instance.name if instance else "")
-        same_name = Program.objects.filter(database=database, name=name)
-        if instance is not None:
-            same_name = same_name.exclude(pk=instance.pk)
-        if same_name.exists():
-            raise serializers.ValidationError(
-                {"name": [f"Database “{database}” already has a loyalty program named “{name}”."]}
-            )
+        self.check_database_and_name(attrs)
         if instance is not None and "tiers" in attrs:
             kept = {item["name"] for item in attrs["tiers"]}
             named = (

@@ -26,7 +26,7 @@ from core import scoping
 from core.api.errors import api_detail
 from core.api.fields import StrictCharField
 from core.api.permissions import ModelPermissions
-from core.api.serializers import StrictModelSerializer, StrictSerializer
+from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import InVisibleDatabasesMixin
 from operations.pixels import record_hit
 from pixels.models import VALUE_LIMIT, Goal, Pixel
@@ -65,8 +65,10 @@ class GoalSerializer(StrictModelSerializer):
         validators = []
 
 
-class PixelSerializer(StrictModelSerializer):
+class PixelSerializer(DatabaseObjectMixin, StrictModelSerializer):
     """A pixel of a profile database with its goals. ``database`` cannot change."""
+
+    unique_name_message = "Database “{database}” already has a pixel named “{name}”."
 
     database = VisibleDatabaseField(
         help_text="The profile database; required on create, cannot change afterwards."
@@ -90,20 +92,7 @@ class PixelSerializer(StrictModelSerializer):
         return goals
 
     def validate(self, attrs):
-        instance = self.instance
-        database = attrs.get("database", instance.database if instance else None)
-        if instance is not None and database != instance.database:
-            raise serializers.ValidationError(
-                {"database": ["It cannot move to another database; create it there instead."]}
-            )
-        name = attrs.get("name", instance.name if instance else None)
-        same = Pixel.objects.filter(database=database, name=name)
-        if instance is not None:
-            same = same.exclude(pk=instance.pk)
-        if same.exists():
-            raise serializers.ValidationError(
-                {"name": [f"Database “{database}” already has a pixel named “{name}”."]}
-            )
+        self.check_database_and_name(attrs)
         return attrs
 
     @transaction.atomic

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
-from core.api.serializers import StrictModelSerializer, StrictSerializer
+from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import Conflict, InVisibleDatabasesMixin
 from operations.relations import DIRECTIONS, OUTGOING, RelationExists, add_relation
 from operations.relations import remove_relation as remove
@@ -64,9 +64,12 @@ def visible_profile(request, profile_id):
 # -- Relation types -----------------------------------------------------------------------
 
 
-class RelationTypeSerializer(StrictModelSerializer):
+class RelationTypeSerializer(DatabaseObjectMixin, StrictModelSerializer):
     """A kind of relation between two profiles of one database, e.g. "recommended"; its
     name is unique in its database. ``database`` cannot change after create."""
+
+    move_message = "A relation type cannot move to another database."
+    unique_name_message = "Database “{database}” already has a relation type named “{name}”."
 
     database = VisibleDatabaseField(
         help_text="The profile database; required on create, cannot change afterwards."
@@ -80,20 +83,7 @@ class RelationTypeSerializer(StrictModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        instance = self.instance
-        database = attrs.get("database", instance.database if instance else None)
-        if instance is not None and database != instance.database:
-            raise serializers.ValidationError(
-                {"database": ["A relation type cannot move to another database."]}
-            )
-        name = attrs.get("name", instance.name if instance else "")
-        same = RelationType.objects.filter(database=database, name=name)
-        if instance is not None:
-            same = same.exclude(pk=instance.pk)
-        if same.exists():
-            raise serializers.ValidationError(
-                {"name": [f"Database “{database}” already has a relation type named “{name}”."]}
-            )
+        self.check_database_and_name(attrs)
         return attrs
 
 

@@ -26,7 +26,7 @@ from core import scoping
 from core.api.errors import api_detail
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
-from core.api.serializers import StrictModelSerializer, StrictSerializer
+from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import InVisibleDatabasesMixin
 from operations.webforms import submit
 from profiles.filters import DatabaseFilterSet
@@ -63,9 +63,11 @@ class FormFieldsField(serializers.Field):
         return data  # any shape: validate() names what is wrong
 
 
-class FormSerializer(StrictModelSerializer):
+class FormSerializer(DatabaseObjectMixin, StrictModelSerializer):
     """A form of a profile database: its fields mapped to profile fields. ``database``
     cannot change after create."""
+
+    unique_name_message = "Database “{database}” already has a form named “{name}”."
 
     database = VisibleDatabaseField(
         help_text="The profile database; required on create, cannot change afterwards."
@@ -80,19 +82,7 @@ class FormSerializer(StrictModelSerializer):
 
     def validate(self, attrs):
         instance = self.instance
-        database = attrs.get("database", instance.database if instance else None)
-        if instance is not None and database != instance.database:
-            raise serializers.ValidationError(
-                {"database": ["It cannot move to another database; create it there instead."]}
-            )
-        name = attrs.get("name", instance.name if instance else None)
-        same = Form.objects.filter(database=database, name=name)
-        if instance is not None:
-            same = same.exclude(pk=instance.pk)
-        if same.exists():
-            raise serializers.ValidationError(
-                {"name": [f"Database “{database}” already has a form named “{name}”."]}
-            )
+        database, _ = self.check_database_and_name(attrs)
         if "fields" in attrs or instance is None:
             custom = set(database.custom_fields.values_list("name", flat=True))
             fields, errors = normalised_fields(attrs.get("fields", []), custom)
