@@ -1,6 +1,7 @@
 """Pieces the API's viewsets share: scoping to visible databases, flags, a 409."""
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from rest_framework import exceptions, serializers, status
 
 from core import scoping
@@ -52,3 +53,26 @@ def hold_batch_slot(items):
             wait=BATCH_RETRY_SECONDS,
             detail=f"{settings.BATCH_CONCURRENCY} large batches are running; send this one again.",
         )
+
+
+class UniqueRaceMixin:
+    """Two requests writing the same unique key at once (a name, a SKU, an order number):
+    both pass the serializer's check, the loser's INSERT or UPDATE fails on the unique
+    constraint, and its IntegrityError is a 400 naming ``unique_field``, like the check."""
+
+    unique_field = None
+
+    def perform_create(self, serializer):
+        self._saving(serializer)
+
+    def perform_update(self, serializer):
+        self._saving(serializer)
+
+    def _saving(self, serializer):
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {self.unique_field: ["It is already taken in this database."]}
+            ) from None

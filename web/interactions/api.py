@@ -41,7 +41,7 @@ from core.api.fields import IdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
-from core.api.views import Conflict, InVisibleDatabasesMixin
+from core.api.views import Conflict, InVisibleDatabasesMixin, UniqueRaceMixin
 from interactions import steps as step_types
 from interactions.models import ControlGroup, Participation, Scenario, Trigger
 from jobs.models import Job
@@ -193,8 +193,10 @@ class TriggerFilter(DatabaseFilterSet):
         fields = ["database"]
 
 
-class TriggerViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class TriggerViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Trigger mailings of the visible databases; filter with ``?database=<id>``."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = TriggerSerializer
     queryset = Trigger.objects.select_related("channel").order_by("name", "id")
@@ -343,8 +345,10 @@ class ScenarioFilter(DatabaseFilterSet):
         fields = ["database", "status"]
 
 
-class ScenarioViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class ScenarioViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Scenarios of the visible databases; filter with ``?database=<id>`` and ``?status=``."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = ScenarioSerializer
     queryset = Scenario.objects.order_by("name", "id")

@@ -34,7 +34,7 @@ from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
-from core.api.views import Conflict, InVisibleDatabasesMixin
+from core.api.views import Conflict, InVisibleDatabasesMixin, UniqueRaceMixin
 from core.text import validate_text
 from loyalty.models import (
     MAX_POINTS,
@@ -284,8 +284,10 @@ class ProgramFilter(DatabaseFilterSet):
         fields = ["database", "active"]
 
 
-class ProgramViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class ProgramViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Loyalty programs of the visible databases; filter with ``?database=<id>``."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = ProgramSerializer
     queryset = Program.objects.prefetch_related(
@@ -295,7 +297,8 @@ class ProgramViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
     filterset_class = ProgramFilter
 
     def perform_update(self, serializer):
-        program = serializer.save()
+        super().perform_update(serializer)
+        program = serializer.instance
         # The prefetched tiers are those before the write.
         for name in ("tiers", "promotions"):
             getattr(program, "_prefetched_objects_cache", {}).pop(name, None)

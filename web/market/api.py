@@ -20,7 +20,6 @@ import copy
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import generics, permissions, serializers, viewsets
@@ -29,7 +28,7 @@ from core.api.errors import api_detail
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer
-from core.api.views import InVisibleDatabasesMixin
+from core.api.views import InVisibleDatabasesMixin, UniqueRaceMixin
 from market.models import (
     MAX_LINES,
     MAX_PRICE,
@@ -129,28 +128,6 @@ class ProductFilter(DatabaseFilterSet):
     class Meta:
         model = Product
         fields = ["database", "sku"]
-
-
-class UniqueRaceMixin:
-    """Two requests writing the same unique key at once: the loser's IntegrityError is a
-    400 naming the field, like the check the serializer made first."""
-
-    unique_field = None
-
-    def perform_create(self, serializer):
-        self._saving(serializer)
-
-    def perform_update(self, serializer):
-        self._saving(serializer)
-
-    def _saving(self, serializer):
-        try:
-            with transaction.atomic():
-                serializer.save()
-        except IntegrityError:
-            raise serializers.ValidationError(
-                {self.unique_field: ["It is already taken in this database."]}
-            ) from None
 
 
 class ProductViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):

@@ -27,7 +27,7 @@ from core.api.errors import api_detail
 from core.api.fields import StrictCharField
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
-from core.api.views import InVisibleDatabasesMixin
+from core.api.views import InVisibleDatabasesMixin, UniqueRaceMixin
 from operations.pixels import record_hit
 from pixels.models import VALUE_LIMIT, Goal, Pixel
 from profiles.filters import DatabaseFilterSet
@@ -128,8 +128,10 @@ class PixelFilter(DatabaseFilterSet):
         fields = ["database"]
 
 
-class PixelViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class PixelViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Pixels of the visible databases, with their goals; filter with ``?database=<id>``."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = PixelSerializer
     queryset = Pixel.objects.prefetch_related("goals").order_by("name", "id")

@@ -36,7 +36,7 @@ from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer, StrictSerializer
-from core.api.views import Conflict, InVisibleDatabasesMixin
+from core.api.views import Conflict, InVisibleDatabasesMixin, UniqueRaceMixin
 from operations import promos as operations
 from profiles.filters import DatabaseFilterSet
 from profiles.models import Profile
@@ -206,8 +206,10 @@ class PoolCodeFilter(django_filters.FilterSet):
         "activated (the profiles' history names them)."
     )
 )
-class PromoPoolViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class PromoPoolViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Promo code pools of the visible databases; filter with ``?database=<id>``."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = PromoPoolSerializer
     queryset = PromoPool.objects.order_by("name", "id")

@@ -23,7 +23,7 @@ from core.api.fields import StrictCharField, VisibleIdField
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
-from core.api.views import Conflict, InVisibleDatabasesMixin
+from core.api.views import Conflict, InVisibleDatabasesMixin, UniqueRaceMixin
 from operations.relations import DIRECTIONS, OUTGOING, RelationExists, add_relation
 from operations.relations import remove_relation as remove
 from profiles.filters import DatabaseFilterSet
@@ -93,9 +93,11 @@ class RelationTypeFilter(DatabaseFilterSet):
         fields = ["database"]
 
 
-class RelationTypeViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class RelationTypeViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Relation types of the visible databases; filter with ``?database=<id>``. Deleting a
     type that relations still use answers 409."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = RelationTypeSerializer
     queryset = RelationType.objects.select_related("database").order_by("name", "id")

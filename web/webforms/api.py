@@ -27,7 +27,7 @@ from core.api.errors import api_detail
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
-from core.api.views import InVisibleDatabasesMixin
+from core.api.views import InVisibleDatabasesMixin, UniqueRaceMixin
 from operations.webforms import submit
 from profiles.filters import DatabaseFilterSet
 from profiles.models import Profile
@@ -98,8 +98,10 @@ class FormFilter(DatabaseFilterSet):
         fields = ["database"]
 
 
-class FormViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class FormViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Forms of the visible databases; filter with ``?database=<id>``."""
+
+    unique_field = "name"  # two creates of one name at once
 
     serializer_class = FormSerializer
     queryset = Form.objects.order_by("name", "id")
