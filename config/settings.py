@@ -80,6 +80,13 @@ TASKS = {
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
 # Rows an export writes per chunk (each chunk commits the job's position).
 EXPORT_CHUNK_ROWS = int(os.environ.get("EXPORT_CHUNK_ROWS", "2000"))
+# The rows of a file import written (and committed with the job's position) at a time.
+IMPORT_CHUNK_ROWS = int(os.environ.get("IMPORT_CHUNK_ROWS", "5000"))
+# Limits on an uploaded import file (core/tabular.py): its size, what a ZIP (or an XLSX, which
+# is a ZIP) may unpack to, and how many files a ZIP may hold.
+IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", str(200 * 1000**2)))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(1000**3)))
+IMPORT_MAX_ZIP_MEMBERS = int(os.environ.get("IMPORT_MAX_ZIP_MEMBERS", "100"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
