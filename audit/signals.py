@@ -23,6 +23,11 @@ AUDITED_M2M = {"subscriptions.Subscription": ["categories"]}
 SOFT_DELETE_FIELD = "deleted_at"
 
 
+def snapshot(instance, skip):
+    """The instance's logged values (custom values as ``fields.<name>``), as JSON."""
+    return {key: _json(value) for key, value in _snapshot(instance, skip).items()}
+
+
 def _snapshot(instance, skip):
     values = {}
     for field in instance._meta.concrete_fields:
@@ -83,6 +88,21 @@ def log_updates(changes_by_instance):
         if changes
     ]
     AuditEntry.objects.bulk_create(entries, batch_size=500)
+
+
+def log_creates(instances):
+    """Log objects created without saving each one (a bulk insert), as ``after_save``
+    logs one: every value set."""
+    entries = []
+    for instance in instances:
+        _, skip = AUDITED[instance._meta.label]
+        changes = {
+            key: [None, _json(value)]
+            for key, value in _snapshot(instance, skip).items()
+            if value not in (None, "", [], {})
+        }
+        entries.append(_entry(instance, AuditEntry.Action.CREATE, changes))
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
 
 
 def before_save(sender, instance, **kwargs):

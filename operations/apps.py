@@ -11,7 +11,7 @@ class OperationsConfig(AppConfig):
         # Imported here: the modules name models, which are loaded once the apps are ready.
         from jobs import periodic
 
-        from . import control_group, list_exports, scenarios  # noqa: F401
+        from . import control_group, file_imports, list_exports, scenarios  # noqa: F401
 
         periodic.register("scenario steps", 1, scenarios.advance_due)
         periodic.register("control groups", 60, control_group.reform_due)

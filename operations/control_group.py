@@ -139,10 +139,16 @@ def reform_due(now=None):
     return started
 
 
+def new_profile_group(database):
+    """The group a new profile of ``database`` may join: enabled and formed, else None."""
+    group = ControlGroup.objects.filter(database=database, enabled=True).first()
+    return group if group is not None and group.formed_period is not None else None
+
+
 def assign_new_profile(profile):
     """Put a profile being created in its database's current group if the hash says so."""
-    group = ControlGroup.objects.filter(database_id=profile.database_id, enabled=True).first()
-    if group is not None and group.formed_period is not None:
+    group = new_profile_group(profile.database)
+    if group is not None:
         profile.in_control_group = group.includes(profile.profile_id, group.formed_period)
 
 

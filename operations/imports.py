@@ -1,34 +1,75 @@
-"""Batch upsert of profiles: find each row's profile, then create or update it.
+"""Importing profiles in batches, set-wise: the engine behind ``profiles/import/`` and the
+file import.
 
-A row is matched within the batch's database by email, phone, profile_id or a custom field
-(``field:<name>``). Each row is read by the caller's serializer (the same one as a single
-create or update, which writes through ``operations.profiles``) and saved in its own
-savepoint, so a bad row is reported and never loses the good ones. The answer has one
-result per row, in order, its errors named as the API names them.
+A batch (at most ``MAX_IMPORT_ROWS`` from the API; a chunk of a file) goes through four
+steps, each done for all its rows at once rather than row by row:
 
-A row may carry an ``anonymous_id`` (not stored on the profile): the anonymous pixel hits
-of that visitor join the row's profile (``operations.pixels.join_anonymous_hits``).
+1. **Read** each row in Python (``operations.import_rows.RowReader``): its keys, the JSON
+   type of each value, its subscriptions. A bad row is an error result naming its fields.
+2. **Match** the rows to their profiles with one query per key for the whole batch
+   (``Matcher.find_all``): email, phone, email or phone, profile_id, a custom field's value
+   (``field:<name>``, backed on PostgreSQL by the GIN index on the custom values), or the
+   contact of a subscription (``subscription_email``, ``subscription_phone``,
+   ``push_token``). The mode decides what a match means: ``upsert`` updates a match and
+   creates the rest, ``insert`` skips a match, ``update`` skips a row without one.
+3. **Check** each row's values against the database's rules (``check_profile_values``, the
+   same check as a single create or change) and the emails of the batch against the
+   database in one query.
+4. **Write** with bulk statements: the new profiles, their phones, their import events and
+   audit entries in one ``INSERT`` each; the changed profiles in one ``UPDATE``.
+
+Rows of one batch that share a key (two rows of one email) run in order, in "waves": the
+second sees what the first wrote, so it updates the profile the first created and its
+result names the row it repeats (``duplicate_of``). Results are exact per row, in order:
+``created``, ``updated``, ``skipped`` (with why) or ``error`` (naming the fields).
+
+Concurrent imports of the same values wait for each other (``core.locks.lock_keys``). A
+write the database refuses anyway (an email another request took meanwhile) rolls back its
+wave, which is then written row by row, each in its own savepoint, so the one bad row is
+reported and the others are kept.
 """
 
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
-from rest_framework.exceptions import ValidationError as APIValidationError
+from django.utils import timezone
 
+from audit.signals import log_creates, log_updates, snapshot
 from core.api.errors import api_detail
 from core.fieldtypes import FieldType, is_empty
 from core.locks import lock_keys
+from core.status import Status
 from core.text import normalize_email, normalize_phones
-from profiles.models import Profile
+from history.models import Event
+from history.types import IMPORT_SOURCES
+from profiles.models import Profile, ProfilePhone, check_profile_values, locate
+from subscriptions.models import ContactKind, Subscription
 
-from .pixels import clean_anonymous_id, join_anonymous_hits
+from .control_group import new_profile_group
+from .import_rows import ReadRow, RowError, RowReader
+from .pixels import join_anonymous_hits
+from .profiles import create_profile, suppress_address, update_profile
+from .subscriptions import subscribe
 
 MAX_IMPORT_ROWS = 1000
-MATCH_MODES = ("email", "phone", "profile_id")
+MODES = ("upsert", "insert", "update")
+MATCH_KEYS = (
+    "email",
+    "phone",
+    "email_or_phone",
+    "profile_id",
+    "subscription_email",
+    "subscription_phone",
+    "push_token",
+)
 FIELD_PREFIX = "field:"
-MATCH_HELP = "email, phone, profile_id or field:<custom field name>"
+MATCH_HELP = (
+    "email, phone, email_or_phone, profile_id, field:<custom field name>, "
+    "subscription_email, subscription_phone or push_token"
+)
 # Custom field types a profile can be matched by: a single value compared exactly.
 MATCHABLE_TYPES = {
     FieldType.NUMBER,
@@ -39,12 +80,14 @@ MATCHABLE_TYPES = {
     FieldType.ENUM,
     FieldType.IP,
 }
-
-
-class RowError(Exception):
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
+# The contact kinds a subscription key looks in, and the profile field it also takes.
+SUBSCRIPTION_KEYS = {
+    "subscription_email": ({ContactKind.EMAIL}, "email"),
+    "subscription_phone": ({ContactKind.PHONE, ContactKind.TELEGRAM}, "phones"),
+    "push_token": ({ContactKind.TOKEN}, None),
+}
+# What the audit log leaves out of a profile's entry (as the model signals do).
+AUDIT_SKIP = {"updated_at", "md5", "xxh"}
 
 
 @dataclass
@@ -53,14 +96,19 @@ class RowResult:
     status: str
     profile_id: str | None = None
     errors: dict = field(default_factory=dict)
+    duplicate_of: int | None = None  # the earlier row of the batch with the same key
+    pk: int | None = None  # the profile's primary key (for a segment of the imported)
 
     def as_dict(self):
-        return {
+        answer = {
             "index": self.index,
             "status": self.status,
             "profile_id": self.profile_id,
             "errors": self.errors,
         }
+        if self.duplicate_of is not None:
+            answer["duplicate_of"] = self.duplicate_of
+        return answer
 
 
 @dataclass(frozen=True)
@@ -68,13 +116,19 @@ class Matcher:
     """How the rows of a batch find their existing profile in the database."""
 
     database: object
-    mode: str
+    key: str
     custom_field: object = None
 
     @classmethod
-    def parse(cls, database, text):
-        """Return the matcher for ``email``, ``phone``, ``profile_id`` or ``field:<name>``."""
-        if text in MATCH_MODES:
+    def parse(cls, database, text, mode="upsert"):
+        """Return the matcher a ``match`` names; raise ValueError with a sentence."""
+        if not isinstance(text, str):
+            raise ValueError(f"Enter {MATCH_HELP}.")
+        if text == "profile_id" and mode == "insert":
+            raise ValueError(
+                "profile_id matches profiles that exist: use it with mode update or upsert."
+            )
+        if text in MATCH_KEYS:
             return cls(database, text)
         if text.startswith(FIELD_PREFIX):
             name = text[len(FIELD_PREFIX) :]
@@ -89,157 +143,453 @@ class Matcher:
             return cls(database, "field", definition)
         raise ValueError(f"Enter {MATCH_HELP} (got “{text}”).")
 
-    def lock_keys(self, rows):
-        """Return the lock keys of the values the rows are matched by: while one import
-        creates the profile of a new email, phone or field value, another import of the
-        same value waits, then finds that profile (never a second one)."""
-        keys = []
-        for row in rows:
-            if isinstance(row, dict) and self.mode != "profile_id":
-                keys += [f"import:{self.database.pk}:{self.mode}:{v}" for v in self._values(row)]
-        return keys
+    @property
+    def text(self):
+        return f"{FIELD_PREFIX}{self.custom_field.name}" if self.key == "field" else self.key
 
-    def _values(self, row):
-        """The row's values of the matching key, normalised (none when malformed: such a
-        row is refused by ``find`` and creates nothing)."""
-        try:
-            if self.mode == "email":
-                email = row.get("email")
-                return [normalize_email(email)] if isinstance(email, str) else []
-            if self.mode == "phone":
-                return normalize_phones(row.get("phones") or [])
-            values = row.get("fields")
-            value = values.get(self.custom_field.name) if isinstance(values, dict) else None
-            return [] if is_empty(value) else [repr(self.custom_field.clean_value(value))]
-        except ValidationError:
-            return []
+    def values(self, row):
+        """The row's values of the matching key, normalised, as (kind, value) pairs: the
+        keys of the lock and of the batch's order. Raise RowError for a malformed value."""
+        key = self.key
+        if key == "profile_id":
+            return [("profile_id", row.profile_id)] if row.profile_id else []
+        if key == "field":
+            return [("field", value) for value in self._custom_values(row)]
+        if key in SUBSCRIPTION_KEYS:
+            return [(key, contact) for contact in self._contacts(row)]
+        pairs = []
+        if key in ("email", "email_or_phone") and row.values.get("email"):
+            pairs.append(("email", normalize_email(row.values["email"])))
+        if key in ("phone", "email_or_phone"):
+            pairs += [("phone", number) for number in self._phones(row)]
+        return pairs
 
-    def find(self, row):
-        """Return the row's existing profile, or None to create one; raise RowError."""
-        profiles = Profile.objects.filter(database=self.database)
-        if self.mode == "email":
-            email = row.get("email")
-            if not isinstance(email, str) or not email.strip():
-                return None
-            return profiles.filter(email=normalize_email(email)).first()
-        if self.mode == "profile_id":
-            return self._find_by_profile_id(profiles, row.get("profile_id"))
-        if self.mode == "phone":
-            return self._find_by_phones(profiles, row.get("phones"))
-        return self._find_by_custom_value(profiles, row.get("fields"))
-
-    def _find_by_profile_id(self, profiles, profile_id):
-        if profile_id is None or profile_id == "":
-            return None
-        if not isinstance(profile_id, str):
-            raise RowError({"profile_id": ["Enter the profile_id as text."]})
-        profile = profiles.filter(profile_id=profile_id.strip().lower()).first()
-        if profile is None:
-            raise RowError(
-                {"profile_id": [f"No profile with this profile_id in database “{self.database}”."]}
-            )
-        return profile
-
-    def _find_by_phones(self, profiles, phones):
+    def _phones(self, row):
+        phones = row.values.get("phones")
         if phones is None:
-            return None
+            return []
         try:
-            phones = normalize_phones(phones)
+            return normalize_phones(phones)
         except ValidationError as error:
             raise RowError({"phones": error.messages}) from None
-        if not phones:
-            return None
-        found = list(profiles.filter(phone_index__number__in=phones).distinct()[:2])
-        if len(found) > 1:
-            raise RowError(
-                {"phones": ["These phones belong to more than one profile; match by another key."]}
-            )
-        return found[0] if found else None
 
-    def _find_by_custom_value(self, profiles, values):
+    def _custom_values(self, row):
         name = self.custom_field.name
-        if not isinstance(values, dict) or is_empty(values.get(name)):
-            return None
+        value = row.custom.get(name) if isinstance(row.custom, dict) else None
+        if is_empty(value):
+            return []
         try:
-            value = self.custom_field.clean_value(values[name])
+            return [self.custom_field.clean_value(value)]
         except ValidationError as error:
             raise RowError({"fields": {name: error.messages}}) from None
-        found = list(
-            profiles.alias(match_value=KeyTransform(name, "custom_values")).filter(
-                match_value=value
-            )[:2]
-        )
-        if len(found) > 1:
-            raise RowError(
-                {
-                    "fields": {
-                        name: ["More than one profile holds this value; match by another key."]
-                    }
-                }
+
+    def _contacts(self, row):
+        kinds, profile_field = SUBSCRIPTION_KEYS[self.key]
+        contacts = [sub.contact for sub in row.subscriptions if sub.channel.contact_kind in kinds]
+        if profile_field == "email" and row.values.get("email"):
+            contacts.append(normalize_email(row.values["email"]))
+        elif profile_field == "phones":
+            contacts += self._phones(row)
+        return list(dict.fromkeys(contacts))
+
+    def find_all(self, rows):
+        """Map each row's index to its profile's pk, None (no match) or a RowError; one
+        query per kind of key for all the rows."""
+        keyed = {}
+        found = {}
+        for row in rows:
+            try:
+                keyed[row.index] = self.values(row)
+            except RowError as error:
+                found[row.index] = error
+        owners = self._owners({pair for pairs in keyed.values() for pair in pairs})
+        for index, pairs in keyed.items():
+            found[index] = self._choose(pairs, owners)
+        return found
+
+    def _choose(self, pairs, owners):
+        if self.key == "email_or_phone":
+            email = [pair for pair in pairs if pair[0] == "email"]
+            if email and owners.get(email[0]):
+                return next(iter(owners[email[0]]))
+            pairs = [pair for pair in pairs if pair[0] == "phone"]
+        if self.key == "profile_id" and pairs and not owners.get(pairs[0]):
+            message = f"No profile with this profile_id in database “{self.database}”."
+            return RowError({"profile_id": [message]}, missing=True)
+        pks = set().union(*(owners.get(pair, set()) for pair in pairs)) if pairs else set()
+        if len(pks) > 1:
+            return RowError(self._ambiguous())
+        return next(iter(pks), None)
+
+    def _ambiguous(self):
+        if self.key == "field":
+            message = "More than one profile holds this value; match by another key."
+            return {"fields": {self.custom_field.name: [message]}}
+        if self.key in ("phone", "email_or_phone"):
+            message = "These phones belong to more than one profile; match by another key."
+            return {"phones": [message]}
+        message = "These contacts belong to more than one profile; match by another key."
+        return {"subscriptions": [message]}
+
+    def _owners(self, pairs):
+        """Return {(kind, value): {profile pk}} for the pairs, one query per kind."""
+        by_kind = {}
+        for kind, value in pairs:
+            by_kind.setdefault(kind, []).append(value)
+        profiles = Profile.objects.filter(database=self.database)
+        owners = {}
+        for kind, values in by_kind.items():
+            if kind == "email":
+                found = profiles.filter(email__in=values).values_list("email", "pk")
+            elif kind == "profile_id":
+                found = profiles.filter(profile_id__in=values).values_list("profile_id", "pk")
+            elif kind == "phone":
+                found = ProfilePhone.objects.filter(
+                    database=self.database, number__in=values
+                ).values_list("number", "profile_id")
+            elif kind == "field":
+                found = self._field_owners(profiles, values)
+            else:
+                kinds = SUBSCRIPTION_KEYS[kind][0]
+                found = Subscription.objects.filter(
+                    profile__database=self.database,
+                    channel__contact_kind__in=kinds,
+                    contact__in=values,
+                ).values_list("contact", "profile_id")
+            for value, pk in found:
+                owners.setdefault((kind, value), set()).add(pk)
+        return owners
+
+    def _field_owners(self, profiles, values):
+        """Yield (value, pk) of the profiles holding one of ``values`` in the field."""
+        name = self.custom_field.name
+        if connection.vendor == "postgresql":  # containment: the GIN index answers it
+            query = Q()
+            for value in values:
+                query |= Q(custom_values__contains={name: value})
+            holders = profiles.filter(query)
+        else:
+            holders = profiles.alias(held=KeyTransform(name, "custom_values")).filter(
+                held__in=values
             )
-        return found[0] if found else None
+        wanted = set(values)
+        for pk, custom_values in holders.values_list("pk", "custom_values"):
+            value = (custom_values or {}).get(name)
+            if value in wanted:
+                yield value, pk
 
 
-def import_row(index, row, matcher, readers):
-    """Create or update the profile of one row inside its own savepoint."""
-    if not isinstance(row, dict):
-        return RowResult(index, "error", errors={"non_field_errors": ["Enter an object."]})
-    database = matcher.database
-    if "database" in row and row["database"] != database.pk:
-        return RowResult(
-            index, "error", errors={"database": [f"Every row goes to database {database.pk}."]}
-        )
-    try:
-        anonymous_id = clean_anonymous_id(row.get("anonymous_id"))
-    except ValidationError as error:
-        return RowResult(index, "error", errors=api_detail(error))
-    row = {key: value for key, value in row.items() if key != "anonymous_id"}
-    try:
-        profile = matcher.find(row)
-    except RowError as error:
-        return RowResult(index, "error", errors=error.errors)
-    # A create reads every field (as POST), an update the ones given (as PATCH).
-    reader = readers[profile is not None]
-    existing_id = profile.profile_id if profile is not None else None
-    try:
-        values = reader.run_validation({**row, "database": database.pk})
-        with transaction.atomic():
-            saved = reader.create(values) if profile is None else reader.update(profile, values)
-            if anonymous_id:  # the visitor is identified: its anonymous pixel hits join
-                join_anonymous_hits(saved, anonymous_id)
-    except APIValidationError as error:
-        detail = (
-            error.detail if isinstance(error.detail, dict) else {"non_field_errors": error.detail}
-        )
-        return RowResult(index, "error", existing_id, _plain(detail))
-    except ValidationError as error:
-        return RowResult(index, "error", existing_id, api_detail(error))
-    except (IntegrityError, DataError):
-        errors = {"non_field_errors": ["The profile could not be saved."]}
-        return RowResult(index, "error", existing_id, errors)
-    return RowResult(index, "updated" if profile is not None else "created", saved.profile_id)
+def import_rows(
+    database, rows, *, matcher, mode="upsert", source="api", detect_location=True, first=0
+):
+    """Import ``rows`` (dicts as in POST profiles/) into ``database``; return one
+    ``RowResult`` per row, in order (``first`` is the index of the first row).
 
-
-def import_profiles(matcher, rows, *, serializer_class, context):
-    """Upsert the rows into the matcher's database and return one result dict per row.
-
-    The rows' matched values are locked first (``Matcher.lock_keys``), so concurrent imports
-    of the same values run one after the other. One serializer reads every row of a kind
-    (creates, updates): built once, its fields are not built again row by row.
+    Runs in the caller's transaction (one is opened when there is none).
     """
-    context = {**context, "database": matcher.database}
-    readers = {
-        False: serializer_class(context=context),
-        True: serializer_class(context=context, partial=True),
-    }
-    lock_keys(matcher.lock_keys(rows))
-    return [import_row(index, row, matcher, readers).as_dict() for index, row in enumerate(rows)]
+    with transaction.atomic():
+        batch = Batch(database, matcher, mode, source, detect_location)
+        return batch.run(rows, first)
 
 
-def _plain(errors):
-    """Turn DRF error details into plain lists and dicts of strings."""
-    if isinstance(errors, dict):
-        return {str(key): _plain(value) for key, value in errors.items()}
-    if isinstance(errors, list):
-        return [_plain(value) for value in errors]
-    return str(errors)
+class Batch:
+    """One batch of rows on its way into the database."""
+
+    def __init__(self, database, matcher, mode, source, detect_location):
+        self.database = database
+        self.matcher = matcher
+        self.mode = mode
+        self.source = source
+        self.detect_location = detect_location
+        self.results = {}
+
+    def run(self, rows, first):
+        read, reader = [], RowReader(self.database)
+        for offset, row in enumerate(rows):
+            index = first + offset
+            outcome = reader.read(index, row)
+            if isinstance(outcome, ReadRow):
+                read.append(outcome)
+            else:
+                self.results[index] = RowResult(index, "error", errors=outcome)
+        waves = self._waves(read)
+        lock_keys(self._lock_keys(read))
+        for wave in waves:
+            self._run_wave(wave)
+        return [self.results[first + offset] for offset in range(len(rows))]
+
+    def _lock_keys(self, rows):
+        keys = []
+        for row in rows:
+            for kind, value in row.keys:
+                if kind != "profile_id":
+                    keys.append(f"import:{self.database.pk}:{kind}:{value}")
+        return keys
+
+    def _waves(self, rows):
+        """Split the rows so that no two of a wave share a key (a matched value, an email
+        written): a row comes in the wave after the last earlier row it shares one with."""
+        last_seen = {}  # key -> (wave number, row index)
+        waves = []
+        for row in rows:
+            try:
+                match_keys = self.matcher.values(row)
+            except RowError as error:
+                self.results[row.index] = RowResult(row.index, "error", errors=error.errors)
+                continue
+            email = row.values.get("email")
+            written = [("email", normalize_email(email))] if isinstance(email, str) else []
+            row.keys = list(dict.fromkeys(match_keys + written))
+            earlier = [last_seen[key] for key in row.keys if key in last_seen]
+            number = max((wave for wave, _ in earlier), default=-1) + 1
+            if earlier:
+                row.duplicate_of = max(earlier)[1]
+            for key in row.keys:
+                last_seen[key] = (number, row.index)
+            if number == len(waves):
+                waves.append([])
+            waves[number].append(row)
+        return waves
+
+    def _run_wave(self, rows):
+        found = self.matcher.find_all(rows)
+        profiles = Profile.objects.select_for_update().in_bulk(
+            [pk for pk in found.values() if isinstance(pk, int)]
+        )
+        creates, updates = [], []
+        for row in rows:
+            target = found[row.index]
+            if isinstance(target, RowError):
+                if target.missing and self.mode == "update":
+                    self._skip(row, None, "No profile has this profile_id.")
+                else:
+                    self._fail(row, None, target.errors)
+                continue
+            profile = profiles.get(target)
+            if profile is not None and self.mode == "insert":
+                self._skip(row, profile, "A profile matches this row; insert mode keeps it.")
+            elif profile is None and self.mode == "update":
+                self._skip(row, None, "No profile matches this row; update mode creates none.")
+            elif self._check(row, profile):
+                (creates if profile is None else updates).append((row, profile))
+        self._check_emails(creates, updates)
+        creates = [(row, p) for row, p in creates if row.index not in self.results]
+        updates = [(row, p) for row, p in updates if row.index not in self.results]
+        try:
+            with transaction.atomic():
+                written = self._create(creates) + self._update(updates)
+        except (IntegrityError, DataError):
+            # A concurrent write took a value meanwhile: each row on its own, so only the
+            # row it concerns fails.
+            written = [self._write_one(row, profile) for row, profile in creates + updates]
+        for row, profile in written:
+            if profile is not None:
+                self._after_write(row, profile)
+
+    # -- checks --------------------------------------------------------------------------
+
+    def _check(self, row, profile):
+        """Check the row's values for its profile (or a new one); keep them on the row."""
+        values = dict(row.values)
+        if row.custom is not None:
+            values["custom_values"] = row.custom
+        if self.detect_location:
+            previous = {ip: getattr(profile, ip) for ip in ("reg_ip", "ip")} if profile else None
+            locate(values, previous)
+        try:
+            row.checked = check_profile_values(
+                self.database, values, profile=profile, check_email=False
+            )
+        except ValidationError as error:
+            self._fail(row, profile, api_detail(error))
+            return False
+        return True
+
+    def _check_emails(self, creates, updates):
+        """Refuse an email another profile of the database holds (one query)."""
+        wanted = {}
+        for row, profile in creates + updates:
+            email = row.checked.get("email")
+            if email:
+                wanted[email] = (row, profile)
+        if not wanted:
+            return
+        taken = dict(
+            Profile.objects.filter(database=self.database, email__in=list(wanted)).values_list(
+                "email", "pk"
+            )
+        )
+        for email, (row, profile) in wanted.items():
+            owner = taken.get(email)
+            if owner is not None and (profile is None or owner != profile.pk):
+                message = f"Another profile of database “{self.database}” has the email {email}."
+                self._fail(row, profile, {"email": [message]})
+
+    # -- writes --------------------------------------------------------------------------
+
+    def _create(self, creates):
+        """Insert the new profiles, their phones, import events and audit entries."""
+        if not creates:
+            return []
+        group = new_profile_group(self.database)
+        now = timezone.now()
+        new = []
+        for row, _ in creates:
+            profile = Profile(database=self.database)
+            for name, value in row.checked.items():
+                setattr(profile, name, value.applied_to({}) if name == "custom_values" else value)
+            if group is not None:
+                profile.in_control_group = group.includes(profile.profile_id, group.formed_period)
+            profile.prepare_identifiers()
+            profile.created_at = profile.updated_at = now
+            new.append(profile)
+        Profile.objects.bulk_create(new, batch_size=1000)
+        ProfilePhone.objects.bulk_create(
+            [
+                ProfilePhone(profile=profile, database_id=profile.database_id, number=number)
+                for profile in new
+                for number in profile.phones
+            ],
+            batch_size=2000,
+        )
+        events = [
+            Event(profile=p, type=IMPORT_SOURCES[self.source], data={"source": self.source})
+            for p in new
+        ]
+        events += [
+            Event(profile=p, type="control_group_entered") for p in new if p.in_control_group
+        ]
+        for event in events:
+            event.occurred_at = now
+        Event.objects.bulk_create(events, batch_size=2000)
+        log_creates(new)
+        for (row, _), profile in zip(creates, new, strict=True):
+            row.created = True
+            profile._loaded_phones = list(profile.phones)
+            if profile.status == Status.HARD_BOUNCED:
+                suppress_address(profile)
+        return [(row, profile) for (row, _), profile in zip(creates, new, strict=True)]
+
+    def _update(self, updates):
+        """Write the changed values of the matched profiles (locked when matched)."""
+        if not updates:
+            return []
+        now = timezone.now()
+        changed_profiles, fields, audit, events, phones_changed = [], set(), {}, [], []
+        for row, profile in updates:
+            before = snapshot(profile, AUDIT_SKIP)
+            status = profile.status
+            changed = []
+            for name, value in row.checked.items():
+                if name == "custom_values":
+                    value = value.applied_to(profile.custom_values)
+                elif name == "email":
+                    value = value or profile.fallback_email()
+                if getattr(profile, name) != value:
+                    setattr(profile, name, value)
+                    changed.append(name)
+            if not changed:
+                continue
+            profile.updated_at = now
+            changed_profiles.append(profile)
+            fields.update(changed)
+            after = snapshot(profile, AUDIT_SKIP)
+            audit[profile] = {
+                key: [before.get(key), after.get(key)]
+                for key in before.keys() | after.keys()
+                if before.get(key) != after.get(key)
+            }
+            if "phones" in changed:
+                phones_changed.append(profile)
+            if status != profile.status:
+                data = {"from": status, "to": profile.status, "source": self.source}
+                events.append(Event(profile=profile, type="status_changed", data=data))
+        if changed_profiles:
+            Profile.objects.bulk_update(changed_profiles, [*fields, "updated_at"], batch_size=500)
+        if phones_changed:
+            ProfilePhone.objects.filter(profile__in=phones_changed).delete()
+            ProfilePhone.objects.bulk_create(
+                ProfilePhone(profile=profile, database_id=profile.database_id, number=number)
+                for profile in phones_changed
+                for number in profile.phones
+            )
+        for event in events:
+            event.occurred_at = now
+        Event.objects.bulk_create(events)
+        log_updates(audit)
+        for event in events:
+            if event.profile.status == Status.HARD_BOUNCED:
+                suppress_address(event.profile)
+        return updates
+
+    def _write_one(self, row, profile):
+        """Write one row through the single-profile operations, in its own savepoint."""
+        try:
+            with transaction.atomic():
+                if profile is None:
+                    row.created = True
+                    return row, create_profile(self.database, row.checked, source=self.source)
+                return row, update_profile(profile, row.checked, source=self.source)
+        except ValidationError as error:
+            self._fail(row, profile, api_detail(error))
+        except (IntegrityError, DataError):
+            self._fail(row, profile, {"non_field_errors": ["The profile could not be saved."]})
+        return row, None
+
+    def _after_write(self, row, profile):
+        """Join the row's anonymous hits and add its subscriptions; record its result."""
+        try:
+            if row.anonymous_id or row.subscriptions:
+                self._join_and_subscribe(row, profile)
+        except RowError as error:
+            # The profile stays written; the row says which subscription was refused.
+            self.results[row.index] = RowResult(
+                row.index, "error", profile.profile_id, error.errors, row.duplicate_of, profile.pk
+            )
+            return
+        status = "created" if row.created else "updated"
+        self.results[row.index] = RowResult(
+            row.index, status, profile.profile_id, {}, row.duplicate_of, profile.pk
+        )
+
+    def _join_and_subscribe(self, row, profile):
+        with transaction.atomic():
+            if row.anonymous_id:
+                join_anonymous_hits(profile, row.anonymous_id)
+            for index, subscription in enumerate(row.subscriptions):
+                self._subscribe(profile, index, subscription)
+
+    def _subscribe(self, profile, index, subscription):
+        live = Subscription.objects.filter(
+            profile=profile,
+            resource=subscription.resource,
+            channel=subscription.channel,
+            contact=subscription.contact,
+        )
+        if live.exists():  # imported before: the same row again changes nothing
+            return
+        try:
+            subscribe(
+                profile,
+                resource=subscription.resource,
+                channel=subscription.channel,
+                contact=subscription.contact,
+                status=subscription.status,
+            )
+        except ValidationError as error:
+            raise RowError({"subscriptions": {str(index): api_detail(error)}}) from None
+
+    # -- results -------------------------------------------------------------------------
+
+    def _fail(self, row, profile, errors):
+        profile_id = profile.profile_id if profile is not None else None
+        self.results[row.index] = RowResult(
+            row.index, "error", profile_id, errors, row.duplicate_of
+        )
+
+    def _skip(self, row, profile, reason):
+        profile_id = profile.profile_id if profile is not None else None
+        errors = {"non_field_errors": [reason]}
+        self.results[row.index] = RowResult(
+            row.index, "skipped", profile_id, errors, row.duplicate_of
+        )

@@ -362,9 +362,7 @@ class Profile(models.Model):
         self._loaded_phones = list(loaded["phones"] or []) if "phones" in loaded else None
 
     def save(self, *args, **kwargs):
-        self.email = normalize_email(self.email) or self.fallback_email()
-        self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
-        self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
+        self.prepare_identifiers()
         phones_changed = self._loaded_phones != list(self.phones or [])
         adding = self._state.adding
         with transaction.atomic(savepoint=False):
@@ -380,6 +378,13 @@ class Profile(models.Model):
 
     def get_absolute_url(self):
         return reverse("profiles:detail", args=[self.profile_id])
+
+    def prepare_identifiers(self):
+        """Set what is derived from the profile ID and the email before a write (a bulk
+        insert calls it, as ``save`` does): the email normalised or the fallback, MD5, XXH."""
+        self.email = normalize_email(self.email) or self.fallback_email()
+        self.md5 = hashlib.md5(self.profile_id.encode(), usedforsecurity=False).hexdigest()
+        self.xxh = xxhash.xxh64_hexdigest(self.profile_id.encode())
 
     def full_name(self):
         return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
@@ -423,7 +428,9 @@ class CheckedValues(dict):
     """Profile values checked by ``check_profile_values``, ready to be written as they are."""
 
 
-def check_profile_values(database, values, *, profile=None, replace_custom_values=False):
+def check_profile_values(
+    database, values, *, profile=None, replace_custom_values=False, check_email=True
+):
     """Check values for a new profile of ``database``, or for a change of ``profile``.
 
     ``values`` maps standard field names to values, and ``custom_values`` to a dict of
@@ -431,11 +438,12 @@ def check_profile_values(database, values, *, profile=None, replace_custom_value
     a new profile's replace nothing). Each standard value is checked by its model field,
     the email is normalised and must be free in the database, custom values are checked
     by the database's custom fields (required ones included, on a new profile too).
+    ``check_email=False`` leaves the email's owner to the caller (an import checks the
+    emails of its whole batch in one query).
 
     Return the checked values (``CheckedValues``); raise ValidationError keyed by field
     name, a custom value's error under ``custom_values.<name>``. Nothing is written.
     """
-    instance = profile or Profile(database=database)
     checked, errors = CheckedValues(), {}
     for name, value in values.items():
         if name == "custom_values":
@@ -448,7 +456,9 @@ def check_profile_values(database, values, *, profile=None, replace_custom_value
                 value = normalize_email(value)
             elif name == "phones":
                 value = normalize_phones(value or [])
-            checked[name] = Profile._meta.get_field(name).clean(value, instance)
+            # The instance is only read by relation fields (none here): no new profile is
+            # built per row of an import just to be passed along.
+            checked[name] = Profile._meta.get_field(name).clean(value, profile)
         except ValidationError as error:
             errors[name] = error.messages
     if "custom_values" in values or profile is None:
@@ -459,7 +469,7 @@ def check_profile_values(database, values, *, profile=None, replace_custom_value
         errors |= keyed_errors(custom_errors)
         checked["custom_values"] = change
     email = checked.get("email")
-    if email and email_taken(database, email, exclude=profile):
+    if email and check_email and email_taken(database, email, exclude=profile):
         errors["email"] = [f"Another profile of database “{database}” has the email {email}."]
     if errors:
         raise ValidationError(errors)

@@ -553,7 +553,11 @@ class Subscription(models.Model):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["profile", "resource", "channel", "priority"])]
+        indexes = [
+            models.Index(fields=["profile", "resource", "channel", "priority"]),
+            # An import matched by a subscription's contact (subscription_email, push_token…).
+            models.Index(fields=["contact"], name="subscription_contact"),
+        ]
 
     def __str__(self):
         return f"{self.resource} / {self.channel}: {self.contact}"

@@ -227,7 +227,7 @@ DB = object()  # stands for the database fixture's id
             {"database": DB, "match": "email", "profiles": [{}], "detect_location": "perhaps"},
             "detect_location",
         ),
-        ({"database": DB, "match": "email", "profiles": [{}], "mode": "insert"}, "mode"),
+        ({"database": DB, "match": "email", "profiles": [{}], "mode": "merge"}, "mode"),
         # One vocabulary for booleans wherever text carries one: true and false.
         (
             {"database": DB, "match": "email", "profiles": [{}], "detect_location": "yes"},

@@ -20,7 +20,7 @@ from core.api.fields import (
 )
 from core.api.serializers import StrictModelSerializer, StrictSerializer
 from core.fieldtypes import clean_options
-from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, Matcher
+from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, MODES, Matcher
 from operations.profiles import create_profile, update_profile
 from profiles.fields import STANDARD_FIELDS
 from profiles.models import CustomField, Profile, ProfileDatabase, locate
@@ -173,6 +173,12 @@ class ImportRequestSerializer(StrictSerializer):
 
     database = VisibleDatabaseField()
     match = StrictCharField(help_text=f"How a row finds its profile: {MATCH_HELP}.")
+    mode = serializers.ChoiceField(
+        choices=MODES,
+        default="upsert",
+        help_text="upsert: update a match, create the rest; insert: create only (a match is "
+        "skipped); update: update only (a row without a match is skipped).",
+    )
     profiles = serializers.ListField(
         child=serializers.JSONField(),
         allow_empty=False,
@@ -188,7 +194,7 @@ class ImportRequestSerializer(StrictSerializer):
         )
         attrs["database"] = database
         try:
-            attrs["match"] = Matcher.parse(database, attrs["match"])
+            attrs["match"] = Matcher.parse(database, attrs["match"], attrs["mode"])
         except ValueError as error:
             raise serializers.ValidationError({"match": [str(error)]}) from None
         return attrs
@@ -197,10 +203,16 @@ class ImportRequestSerializer(StrictSerializer):
 @extend_schema_serializer(component_name="ProfileImportResult")
 class ImportRowResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the row in `profiles`, from 0.")
-    status = serializers.ChoiceField(choices=["created", "updated", "error"])
+    status = serializers.ChoiceField(choices=["created", "updated", "skipped", "error"])
     profile_id = serializers.CharField(allow_null=True)
     errors = serializers.DictField(
-        help_text="Messages per field (custom fields nested under `fields`); empty on success."
+        help_text="Messages per field (custom fields nested under `fields`); why a row was "
+        "skipped under `non_field_errors`; empty on success."
+    )
+    duplicate_of = serializers.IntegerField(
+        required=False,
+        help_text="Present when an earlier row of the batch has the same key: this row ran "
+        "after it (and so updates the profile it created).",
     )
 
 
@@ -215,5 +227,6 @@ class ImportRequestDocSerializer(serializers.Serializer):
 
     database = serializers.IntegerField()
     match = serializers.CharField(help_text=MATCH_HELP)
+    mode = serializers.ChoiceField(choices=MODES, default="upsert")
     profiles = ProfileSerializer(many=True)
     detect_location = serializers.BooleanField(required=False, default=True)

@@ -17,7 +17,7 @@ from core.api.permissions import ModelPermissions
 from core.api.views import Conflict, InVisibleDatabasesMixin, hold_batch_slot, query_flag
 from core.fieldtypes import FieldType
 from operations.exports import export_profile_data
-from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, import_profiles
+from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, import_rows
 from operations.profiles import delete_profile
 from profiles.filters import DatabaseFilterSet, ProfileFilter
 from profiles.models import CustomField, Profile, ProfileDatabase
@@ -178,11 +178,15 @@ class ProfileViewSet(viewsets.ModelViewSet):
         envelope = ImportRequestSerializer(data=request.data, context=context)
         envelope.is_valid(raise_exception=True)
         data = envelope.validated_data
-        context["detect_location"] = data.get("detect_location", context["detect_location"])
-        results = import_profiles(
-            data["match"], data["profiles"], serializer_class=ProfileSerializer, context=context
+        results = import_rows(
+            data["database"],
+            data["profiles"],
+            matcher=data["match"],
+            mode=data["mode"],
+            source="api",
+            detect_location=data.get("detect_location", context["detect_location"]),
         )
-        return Response({"results": results})
+        return Response({"results": [result.as_dict() for result in results]})
 
     @extend_schema(
         request=None,
