@@ -5,8 +5,13 @@ covered without calling anything; it joins the transaction the save or delete ru
 Old values are read from the database in ``pre_save`` (one query per audited save).
 """
 
+import functools
+
 from django.apps import apps
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.utils import timezone
+
+from core import bulk
 
 from .context import current_actor
 from .models import AuditEntry
@@ -28,18 +33,27 @@ def snapshot(instance, skip):
     return {key: _json(value) for key, value in _snapshot(instance, skip).items()}
 
 
+@functools.cache
+def _logged_fields(model, skip):
+    """(attname, whether it holds custom values) of the model's logged fields, in order."""
+    return [
+        (field.attname, field.name == "custom_values")
+        for field in model._meta.concrete_fields
+        if field.name not in skip and not field.primary_key
+    ]
+
+
 def _snapshot(instance, skip):
     values = {}
-    for field in instance._meta.concrete_fields:
-        if field.name in skip or field.primary_key:
-            continue
-        value = field.value_from_object(instance)
-        if field.name == "custom_values" and isinstance(value, dict):
+    held = instance.__dict__
+    for attname, custom in _logged_fields(type(instance), frozenset(skip)):
+        value = held[attname] if attname in held else getattr(instance, attname)
+        if custom and isinstance(value, dict):
             values.update({f"fields.{name}": v for name, v in value.items()})
             continue
         if hasattr(value, "name") and not isinstance(value, str):  # files
             value = value.name or ""
-        values[field.attname] = value
+        values[attname] = value
     return values
 
 
@@ -56,16 +70,23 @@ def _profile_id_of(instance):
     return getattr(profile, "profile_id", "") or ""
 
 
-def _entry(instance, action, changes):
-    id_attr, _ = AUDITED[instance._meta.label]
+def _actor():
+    """The entry's author fields for the current actor (the request's user, a user, none)."""
     actor = current_actor()
     user = getattr(actor.user, "user", actor.user)  # a request, or a user
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
+    return {
+        "actor": user,
+        "actor_name": user.get_username() if user else "",
+        "channel": actor.channel,
+    }
+
+
+def _entry(instance, action, changes, author=None):
+    id_attr, _ = AUDITED[instance._meta.label]
     return AuditEntry(
-        actor=user,
-        actor_name=user.get_username() if user else "",
-        channel=actor.channel,
+        **(author or _actor()),
         action=action,
         object_type=instance._meta.label,
         object_id=str(getattr(instance, id_attr, "") or instance.pk),
@@ -82,27 +103,60 @@ def _write(instance, action, changes):
 
 def log_updates(changes_by_instance):
     """Log changes made without saving each object (bulk updates): {instance: changes}."""
+    author = _actor()
     entries = [
-        _entry(instance, AuditEntry.Action.UPDATE, changes)
+        _entry(instance, AuditEntry.Action.UPDATE, changes, author)
         for instance, changes in changes_by_instance.items()
         if changes
     ]
-    AuditEntry.objects.bulk_create(entries, batch_size=500)
+    bulk.insert(AuditEntry, entries)
+
+
+AUDIT_COLUMNS = [
+    "at",
+    "actor",
+    "actor_name",
+    "channel",
+    "action",
+    "object_type",
+    "object_id",
+    "profile_id",
+    "changes",
+    "erased",
+]
 
 
 def log_creates(instances):
     """Log objects created without saving each one (a bulk insert), as ``after_save``
-    logs one: every value set."""
-    entries = []
+    logs one: every value set. Written as rows (no entry object per instance)."""
+    author = _actor()
+    actor_id = author["actor"].pk if author["actor"] is not None else None
+    at = timezone.now()
+    rows = []
     for instance in instances:
-        _, skip = AUDITED[instance._meta.label]
+        label = instance._meta.label
+        id_attr, skip = AUDITED[label]
         changes = {
             key: [None, _json(value)]
             for key, value in _snapshot(instance, skip).items()
             if value not in (None, "", [], {})
         }
-        entries.append(_entry(instance, AuditEntry.Action.CREATE, changes))
-    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+        object_id = str(getattr(instance, id_attr, "") or instance.pk)
+        rows.append(
+            (
+                at,
+                actor_id,
+                author["actor_name"],
+                author["channel"],
+                AuditEntry.Action.CREATE,
+                label,
+                object_id,
+                _profile_id_of(instance),
+                changes,
+                False,
+            )
+        )
+    bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, rows)
 
 
 def before_save(sender, instance, **kwargs):

@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from audit.signals import log_creates, log_updates, snapshot
+from core import bulk
 from core.api.errors import api_detail
 from core.fieldtypes import FieldType, is_empty
 from core.locks import lock_keys
@@ -86,6 +87,7 @@ SUBSCRIPTION_KEYS = {
     "subscription_phone": ({ContactKind.PHONE, ContactKind.TELEGRAM}, "phones"),
     "push_token": ({ContactKind.TOKEN}, None),
 }
+EVENT_COLUMNS = ["profile", "type", "occurred_at", "data", "recorded_at"]
 # What the audit log leaves out of a profile's entry (as the model signals do).
 AUDIT_SKIP = {"updated_at", "md5", "xxh"}
 
@@ -287,6 +289,8 @@ def import_rows(
 
     Runs in the caller's transaction (one is opened when there is none).
     """
+    # The field definitions, read once for the batch (every row's check reads them).
+    prefetch_related_objects([database], "custom_fields")
     with transaction.atomic():
         batch = Batch(database, matcher, mode, source, detect_location)
         return batch.run(rows, first)
@@ -443,25 +447,17 @@ class Batch:
             profile.prepare_identifiers()
             profile.created_at = profile.updated_at = now
             new.append(profile)
-        Profile.objects.bulk_create(new, batch_size=1000)
-        ProfilePhone.objects.bulk_create(
-            [
-                ProfilePhone(profile=profile, database_id=profile.database_id, number=number)
-                for profile in new
-                for number in profile.phones
-            ],
-            batch_size=2000,
+        bulk.insert(Profile, new, with_ids=True)
+        bulk.insert_rows(
+            ProfilePhone,
+            ["profile", "database", "number"],
+            ((p.pk, p.database_id, number) for p in new for number in p.phones),
         )
-        events = [
-            Event(profile=p, type=IMPORT_SOURCES[self.source], data={"source": self.source})
-            for p in new
-        ]
-        events += [
-            Event(profile=p, type="control_group_entered") for p in new if p.in_control_group
-        ]
-        for event in events:
-            event.occurred_at = now
-        Event.objects.bulk_create(events, batch_size=2000)
+        imported = IMPORT_SOURCES[self.source]
+        data = {"source": self.source}
+        events = [(p.pk, imported, now, data, now) for p in new]
+        events += [(p.pk, "control_group_entered", now, {}, now) for p in new if p.in_control_group]
+        bulk.insert_rows(Event, EVENT_COLUMNS, events)
         log_creates(new)
         for (row, _), profile in zip(creates, new, strict=True):
             row.created = True
