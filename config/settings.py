@@ -80,6 +80,8 @@ TASKS = {
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
 # Rows an export writes per chunk (each chunk commits the job's position).
 EXPORT_CHUNK_ROWS = int(os.environ.get("EXPORT_CHUNK_ROWS", "2000"))
+# An export of the list page this small is made at once and downloaded in the same click.
+EXPORT_INLINE_ROWS = int(os.environ.get("EXPORT_INLINE_ROWS", "10000"))
 # The rows of a file import written (and committed with the job's position) at a time.
 IMPORT_CHUNK_ROWS = int(os.environ.get("IMPORT_CHUNK_ROWS", "5000"))
 # Limits on an uploaded import file (core/tabular.py): its size, what a ZIP (or an XLSX, which

@@ -30,10 +30,14 @@ SEARCH_MAX_LENGTH = 200
 LEFT_OUT = {"database", "avatar"}
 
 
-def start_export(user, database, *, search="", status=(), fmt="csv"):
+def start_export(user, database, *, search="", status=(), fmt="csv", inline=False):
     """Queue an export of ``database``'s profiles matching ``search`` and any of the
     ``status`` values, as the list filters them; return its job. Bad parameters are a
-    ValidationError naming each, and nothing is queued."""
+    ValidationError naming each, and nothing is queued.
+
+    ``inline=None`` runs a small export (at most ``settings.EXPORT_INLINE_ROWS`` profiles)
+    at once, in the caller, so a person gets the file in the same click; a larger one goes
+    to the worker."""
     errors = {}
     if fmt not in FORMATS:
         errors["format"] = [f"Choose one of: {', '.join(FORMATS)}."]
@@ -47,7 +51,12 @@ def start_export(user, database, *, search="", status=(), fmt="csv"):
     if errors:
         raise ValidationError(errors)
     params = {"search": search.strip(), "status": list(dict.fromkeys(status)), "format": fmt}
-    return runner.start(KIND, user=user, database=database, params=params)
+    if inline is None:
+        limit = settings.EXPORT_INLINE_ROWS
+        data = {key: params[key] for key in ("search", "status") if params[key]}
+        profiles = ProfileFilter(data, queryset=Profile.objects.filter(database=database)).qs
+        inline = profiles[: limit + 1].count() <= limit
+    return runner.start(KIND, user=user, database=database, params=params, inline=inline)
 
 
 def standard_columns():

@@ -139,7 +139,19 @@ def test_an_export_of_another_user_is_404(as_bob, alice, database, people):
     assert as_bob.get(f"{URL}not-a-uuid/").status_code == 404
 
 
-def test_the_list_page_exports_what_it_shows(client, bob, database, people):
+def test_a_small_selection_downloads_in_the_same_click(client, bob, database, people):
+    client.force_login(bob)
+    response = client.post(
+        "/profiles/export/", {"database": database.pk, "status": "subscribed", "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="export-')
+    assert len(rows_of(response)) == 3
+    assert Job.objects.get().status == "succeeded"  # recorded as any export is
+
+
+def test_the_list_page_exports_what_it_shows(client, bob, database, people, settings):
+    settings.EXPORT_INLINE_ROWS = 0  # any selection: a job on the worker
     client.force_login(bob)
     page = client.get("/profiles/", {"status": "subscribed"})
     assert b'action="/profiles/export/"' in page.content

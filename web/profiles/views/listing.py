@@ -18,6 +18,8 @@ from operations.profiles import create_profile
 from profiles.filters import ProfileFilter
 from profiles.models import Profile, ProfileDatabase
 
+from web.jobs.views import job_file
+
 from ..access import require_perm
 from ..forms import NEW_PROFILE_FIELDS, new_profile_form
 
@@ -93,7 +95,8 @@ def _export_database(databases, chosen):
 @login_required
 @require_POST
 def profile_list_export(request):
-    """Export the profiles of one database, filtered as the list is, to CSV or XLSX: a
+    """Export the profiles of one database, filtered as the list is, to CSV or XLSX: a small
+    selection is made at once and downloaded in the same click; a large one is a
     background job whose page shows its progress and then the download."""
     require_perm(request.user, "profiles.view_profile")
     require_perm(request.user, "profiles.export_profile")
@@ -117,12 +120,15 @@ def profile_list_export(request):
             search=request.POST.get("search", ""),
             status=[value for value in request.POST.getlist("status") if value],
             fmt=request.POST.get("format", "csv"),
+            inline=None,
         )
     except ValidationError as error:
         for name, errors in error.message_dict.items():
             for message in errors:
                 messages.error(request, f"{name.capitalize()}: {message}")
         return redirect(back)
+    if job.worker == "inline" and job.result_file() is not None:  # made in this request
+        return job_file(request, job)
     messages.success(request, f"Export of {database} started.")
     return redirect("jobs:detail", job.pk)
 
