@@ -17,7 +17,6 @@ from operations.list_exports import FORMATS, start_export
 from operations.profiles import create_profile
 from profiles.filters import ProfileFilter
 from profiles.models import Profile, ProfileDatabase
-
 from web.jobs.views import job_file
 
 from ..access import require_perm
