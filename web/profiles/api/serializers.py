@@ -221,6 +221,32 @@ class ImportResponseSerializer(serializers.Serializer):
     results = ImportRowResultSerializer(many=True)
 
 
+class ImportSubscriptionDocSerializer(serializers.Serializer):
+    resource = serializers.IntegerField(help_text="The resource's id.")
+    channel = serializers.CharField(help_text="A channel slug the resource has (email, sms…).")
+    contact = serializers.CharField(help_text="Address, phone or token, as the channel takes.")
+    status = serializers.CharField(required=False, help_text="subscribed (default) or another.")
+
+
+@extend_schema_serializer(component_name="ProfileImportRow")
+class ImportRowDocSerializer(ProfileSerializer):
+    """A row: as in POST profiles/, plus the visitor it identifies and its subscriptions."""
+
+    anonymous_id = serializers.CharField(
+        required=False,
+        help_text="The anonymous visitor of the pixels this row identifies: their hits join "
+        "the profile's history. Not stored on the profile.",
+    )
+    subscriptions = ImportSubscriptionDocSerializer(
+        many=True,
+        required=False,
+        help_text="Subscriptions to add (a contact the profile already has is left as it is).",
+    )
+
+    class Meta(ProfileSerializer.Meta):
+        fields = [*PROFILE_FIELDS, "anonymous_id", "subscriptions"]
+
+
 @extend_schema_serializer(component_name="ProfileImport")
 class ImportRequestDocSerializer(serializers.Serializer):
     """The documented shape of an import request (rows as in POST profiles/)."""
@@ -228,5 +254,5 @@ class ImportRequestDocSerializer(serializers.Serializer):
     database = serializers.IntegerField()
     match = serializers.CharField(help_text=MATCH_HELP)
     mode = serializers.ChoiceField(choices=MODES, default="upsert")
-    profiles = ProfileSerializer(many=True)
+    profiles = ImportRowDocSerializer(many=True)
     detect_location = serializers.BooleanField(required=False, default=True)

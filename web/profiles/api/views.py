@@ -155,10 +155,12 @@ class ProfileViewSet(viewsets.ModelViewSet):
         description=(
             "Create or update up to "
             f"{MAX_IMPORT_ROWS} profiles of one database. Each row is matched by `match` "
-            f"({MATCH_HELP}): a match is updated "
-            "(values merged, as PATCH), a row without the key or without a match is created "
-            "(as POST); a profile_id that matches nothing is an error. One result per row, "
-            "in order; a bad row is reported and the good ones are saved. "
+            f"({MATCH_HELP}). With `mode` upsert (default) a match is updated "
+            "(values merged, as PATCH) and a row without the key or without a match is "
+            "created (as POST); insert skips a match; update skips a row without one. "
+            "A profile_id that matches nothing is an error (skipped in update mode). "
+            "Rows sharing a key run in order (`duplicate_of` names the earlier row). One "
+            "result per row, in order; a bad row is reported and the good ones are saved. "
             "Needs the add and change permissions."
         ),
     )
