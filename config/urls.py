@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("web.history.api_urls")),
     path("", include("web.segments.api_urls")),
     path("", include("web.jobs.api_urls")),
+    path("", include("web.imports.api_urls")),
     path("", include("web.interactions.api_urls")),
     path("", include("web.promos.api_urls")),
     path("", include("web.webforms.api_urls")),
@@ -41,6 +42,7 @@ urlpatterns = [
     path("profiles/", include("web.audit.urls")),
     path("profiles/", include("web.profiles.urls")),
     path("jobs/", include("web.jobs.urls")),
+    path("imports/", include("web.imports.urls")),
     # Public: the double opt-in link a subscriber opens from a message.
     path("subscriptions/confirm/<str:token>/", confirm_subscription, name="subscription-confirm"),
 ]

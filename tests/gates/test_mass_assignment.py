@@ -305,6 +305,9 @@ def minimal_body(name, world):
             "goals": [{"name": "view"}],
         },
         "api:pixel-hit": {"goal": "purchase", "anonymous_id": "gate-visitor"},
+        # A file import's file travels only in a multipart form: this JSON body is refused
+        # for the missing file (its request serializer has no read-only field to forge).
+        "api:import-list": {"database": own[ProfileDatabase].pk, "mapping": {"email": "email"}},
     }
     return bodies.get(name)
 

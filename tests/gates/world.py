@@ -221,6 +221,15 @@ def build_world():
         job.result = {"format": "csv", "rows": 1, "file": f"{job.pk}.csv"}
         job.save()
         bucket[Job] = job
+        # A finished file import beside it (its report is the export's file: the gates'
+        # job_files fixture writes that one).
+        bucket["file_import"] = Job.objects.create(
+            kind="file_import",
+            created_by=user,
+            database=bucket[ProfileDatabase],
+            status="succeeded",
+            result={**job.result, "created": 1, "updated": 0, "skipped": 0, "errors": 0},
+        )
     # One of each remaining model the admin shows, so its change pages are checked too.
     SubscriptionFieldFactory(resource=resource)
     SuppressedAddress.objects.create(
@@ -293,6 +302,8 @@ def url_kwargs(pattern, world, objects):
             value = objects[Form].pk
         elif parameter == "pixel_id":
             value = objects[Pixel].pk
+        elif parameter == "pk" and pattern.name.startswith("api:import-"):
+            value = objects["file_import"].pk
         elif parameter == "job_id" or (parameter == "pk" and model is Job):
             value = objects[Job].pk
         elif parameter == "fmt":
