@@ -15,3 +15,4 @@ class OperationsConfig(AppConfig):
 
         periodic.register("scenario steps", 1, scenarios.advance_due)
         periodic.register("control groups", 60, control_group.reform_due)
+        periodic.register("import uploads", 3600, file_imports.purge_uploads)

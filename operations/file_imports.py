@@ -13,9 +13,11 @@ killed mid-chunk leaves nothing of that chunk: the next one cuts the report back
 committed size and imports the chunk again, so nothing is imported twice.
 """
 
+import contextlib
 import csv
 import io
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from core.text import neutralise
 from history.models import Event
 from jobs import runner
 from jobs.kinds import Chunk, JobKind, register
-from jobs.models import files_root
+from jobs.models import Job, files_root
 from profiles.fields import STANDARD_FIELDS
 from profiles.models import Profile
 from segments.models import Segment, SegmentMembership
@@ -96,6 +98,7 @@ MATCH_LABELS = {
     "push_token": "A push subscription's device token",
 }
 REPORT_HEADER = ["row", "status", "profile_id", "errors"]
+UPLOAD_KEPT_SECONDS = 24 * 3600
 
 
 # -- The upload ----------------------------------------------------------------------------
@@ -139,6 +142,29 @@ def upload_path(token):
     if not path.is_file():
         raise FileRefused("The uploaded file is gone; upload it again.")
     return path
+
+
+def discard_upload(token):
+    """Remove an uploaded file nobody will import (its import was refused over the API)."""
+    with contextlib.suppress(FileRefused):  # no such upload: nothing to remove
+        upload_path(token).unlink(missing_ok=True)
+
+
+def purge_uploads(now=None):
+    """Remove uploads older than a day that no import is running on (a person who uploaded
+    a file and left the mapping page); return how many. Periodic, on the worker."""
+    limit = (now or time.time()) - UPLOAD_KEPT_SECONDS
+    in_use = set(
+        Job.objects.filter(kind=KIND, finished_at__isnull=True).values_list(
+            "params__token", flat=True
+        )
+    )
+    removed = 0
+    for path in uploads_root().glob("*") if uploads_root().is_dir() else []:
+        if path.name not in in_use and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def _table(token, header, name=""):
@@ -324,14 +350,17 @@ def preview_rows(database, token, mapping, *, header=True, rows=5, mode="upsert"
 
 
 def _stored_values(profile, mapping):
+    """The profile's values of the mapped targets, as a person reads them (a list of phones
+    or tags as one line)."""
     values = {}
     for target in mapping.values():
         if target == SKIP or target.startswith("subscription."):
             continue
         if target.startswith("fields."):
-            values[target] = (profile.custom_values or {}).get(target.removeprefix("fields."))
+            value = (profile.custom_values or {}).get(target.removeprefix("fields."))
         else:
-            values[target] = getattr(profile, target)
+            value = getattr(profile, target)
+        values[target] = ", ".join(map(str, value)) if isinstance(value, list) else value
     return values
 
 

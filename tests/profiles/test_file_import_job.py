@@ -64,7 +64,7 @@ def test_columns_are_proposed_from_their_names_and_previewed_as_stored(database)
     assert (seen.total, seen.delimiter) == (3, ";")
     rows = preview_rows(database, token, seen.proposed)
     assert [row.status for row in rows] == ["created", "error", "created"]
-    assert rows[0].values["phones"] == ["+12025550179"]
+    assert rows[0].values["phones"] == "+12025550179"
     assert set(rows[1].errors) == {"email", "fields"}
     assert not Profile.objects.exists()  # a preview writes nothing
 
@@ -208,3 +208,18 @@ def test_a_killed_workers_import_resumes_without_duplicates(media_root, settings
     assert {line[1] for line in lines[1:]} == {"created"}
     assert Profile.objects.filter(database=database).count() == 300
     assert Event.objects.filter(type="import_file").count() == 300
+
+
+def test_uploads_left_for_a_day_are_removed_unless_an_import_runs_on_them(database, bob):
+    import os
+
+    left, running = upload(CSV), upload(CSV)
+    Job.objects.create(kind=file_imports.KIND, params={"token": running}, status="running")
+    fresh = upload(CSV)
+    day_ago = time.time() - 25 * 3600
+    for token in (left, running):
+        os.utime(file_imports.upload_path(token), (day_ago, day_ago))
+    assert file_imports.purge_uploads() == 1
+    with pytest.raises(file_imports.FileRefused):
+        file_imports.upload_path(left)
+    assert file_imports.upload_path(running) and file_imports.upload_path(fresh)

@@ -27,6 +27,7 @@ from operations.file_imports import (
     KIND,
     MODES,
     FileRefused,
+    discard_upload,
     import_summary,
     start_file_import,
     store_upload,
@@ -163,6 +164,7 @@ class ImportViewSet(viewsets.GenericViewSet):
                 raise NotFound("No such profile database.")
             raise serializers.ValidationError(request_data.errors)
         data = request_data.validated_data
+        token = None
         try:
             token = store_upload(data["file"])
             job = start_file_import(
@@ -181,6 +183,7 @@ class ImportViewSet(viewsets.GenericViewSet):
         except FileRefused as error:
             raise serializers.ValidationError({"file": [str(error)]}) from None
         except ValidationError as error:
+            discard_upload(token)  # nothing will import it
             raise serializers.ValidationError(_message_dict(error)) from None
         body = ImportSerializer(job, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
