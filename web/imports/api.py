@@ -13,12 +13,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.response import Response
 
 from core.api.fields import StrictBooleanField, StrictCharField
 from core.api.serializers import StrictSerializer
@@ -32,7 +29,7 @@ from operations.file_imports import (
     start_file_import,
     store_upload,
 )
-from web.jobs.api import JobSerializer
+from web.jobs.api import HasModelPermissions, JobKindViewSet, JobSerializer
 from web.jobs.views import job_file
 from web.profiles.api.fields import VisibleDatabaseField
 
@@ -124,32 +121,22 @@ class ImportSerializer(serializers.Serializer):
         )
 
 
-class CanImportProfiles(permissions.BasePermission):
+class CanImportProfiles(HasModelPermissions):
+    perms = ["profiles.add_profile", "profiles.change_profile"]
     message = "Importing profiles needs the permissions to add and to change profiles."
 
-    def has_permission(self, request, view):
-        return request.user.is_authenticated and request.user.has_perms(
-            ["profiles.add_profile", "profiles.change_profile"]
-        )
 
-
-class ImportViewSet(viewsets.GenericViewSet):
+class ImportViewSet(JobKindViewSet):
     """Imports of a file of profiles (CSV, XLSX or a ZIP of them), run in the background."""
 
-    queryset = Job.objects.filter(kind=KIND)  # narrowed to the user's in get_queryset
+    kind = KIND
+    queryset = Job.objects.filter(kind=KIND)  # the router's; get_queryset narrows it
     permission_classes = [CanImportProfiles]
     # A file travels in a multipart form; a JSON body is read too, so that it is refused
     # for what it lacks (the file) and for any unknown key, by name, rather than as a 415.
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     serializer_class = ImportSerializer
-    filter_backends = []
-    pagination_class = None
-
-    def get_queryset(self):
-        return self.queryset.visible_to(self.request.user)
-
-    def get_serializer_class(self):
-        return ImportRequestSerializer if self.action == "create" else ImportSerializer
+    request_serializer_class = ImportRequestSerializer
 
     @extend_schema(
         request={"multipart/form-data": ImportRequestSerializer},
@@ -158,12 +145,7 @@ class ImportViewSet(viewsets.GenericViewSet):
     def create(self, request):
         """Upload a file and queue its import into ``database`` with the columns mapped by
         ``mapping``; follow it at ``imports/{id}/``."""
-        request_data = self.get_serializer(data=request.data)
-        if not request_data.is_valid():
-            if _names_unseen_database(request_data.errors):
-                raise NotFound("No such profile database.")
-            raise serializers.ValidationError(request_data.errors)
-        data = request_data.validated_data
+        data = self.read_request(request)
         token = None
         try:
             token = store_upload(data["file"])
@@ -185,25 +167,17 @@ class ImportViewSet(viewsets.GenericViewSet):
         except ValidationError as error:
             discard_upload(token)  # nothing will import it
             raise serializers.ValidationError(_message_dict(error)) from None
-        body = ImportSerializer(job, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        return self.accepted(job)
 
     def retrieve(self, request, pk=None):
         """The import's counts, and ``report_url`` once it succeeded."""
-        return Response(self.get_serializer(self.get_object()).data)
+        return super().retrieve(request, pk)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         """The per-row report: row, status, profile_id, errors."""
         return job_file(request, self.get_object())
-
-    def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-
-
-def _names_unseen_database(errors):
-    return any(error.code == "does_not_exist" for error in errors.get("database", []))
 
 
 def _message_dict(error):

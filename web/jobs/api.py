@@ -6,9 +6,10 @@ job of a database the user may not see does not exist for them (404).
 """
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core.api.serializers import StrictSerializer
@@ -102,3 +103,51 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         if not may_cancel(request.user, job):
             raise PermissionDenied("Only who started a job stops it.")
         return Response(JobSerializer(cancel(job)).data)
+
+
+class HasModelPermissions(permissions.BasePermission):
+    """The user holds every one of ``perms`` (set by a subclass, with its ``message``)."""
+
+    perms = ()
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated and request.user.has_perms(self.perms)
+
+
+class JobKindViewSet(viewsets.GenericViewSet):
+    """A resource made by jobs of one kind (an export, a file import): ``create`` reads its
+    request with ``request_serializer_class`` and queues the job, the others answer with
+    ``serializer_class``; only the jobs the user may follow exist (404 otherwise)."""
+
+    kind = ""
+    request_serializer_class = None
+    filter_backends = []
+    pagination_class = None
+
+    def get_queryset(self):
+        return Job.objects.filter(kind=self.kind).visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        return self.request_serializer_class if self.action == "create" else self.serializer_class
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def read_request(self, request):
+        """The request's validated data; a database the user may not see is a 404 (nothing
+        is said of it), any other bad value a 400 naming it."""
+        request_data = self.get_serializer(data=request.data)
+        if not request_data.is_valid():
+            database_errors = request_data.errors.get("database", [])
+            if any(error.code == "does_not_exist" for error in database_errors):
+                raise NotFound("No such profile database.")
+            raise serializers.ValidationError(request_data.errors)
+        return request_data.validated_data
+
+    def accepted(self, job):
+        """The 202 answer of a queued job, as ``serializer_class`` shows it."""
+        body = self.serializer_class(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)

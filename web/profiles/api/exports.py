@@ -10,18 +10,15 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import permissions, serializers, status, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
-from rest_framework.response import Response
 
 from core.api.fields import NormalisedListField, StrictCharField
 from core.api.serializers import StrictSerializer
 from core.status import Status
 from jobs.models import Job
 from operations.list_exports import FORMATS, KIND, SEARCH_MAX_LENGTH, start_export
-from web.jobs.api import JobSerializer
+from web.jobs.api import HasModelPermissions, JobKindViewSet, JobSerializer
 from web.jobs.views import job_file
 
 from .fields import VisibleDatabaseField
@@ -75,40 +72,25 @@ class ExportSerializer(serializers.Serializer):
         )
 
 
-class CanExportProfiles(permissions.BasePermission):
+class CanExportProfiles(HasModelPermissions):
+    perms = ["profiles.view_profile", "profiles.export_profile"]
     message = "Exporting profiles needs the permissions to view and to export profiles."
 
-    def has_permission(self, request, view):
-        return request.user.is_authenticated and request.user.has_perms(
-            ["profiles.view_profile", "profiles.export_profile"]
-        )
 
-
-class ExportViewSet(viewsets.GenericViewSet):
+class ExportViewSet(JobKindViewSet):
     """Exports of the profile list, to CSV or XLSX, run in the background."""
 
-    queryset = Job.objects.filter(kind=KIND)  # narrowed to the user's in get_queryset
+    kind = KIND
+    queryset = Job.objects.filter(kind=KIND)  # the router's; get_queryset narrows it
     permission_classes = [CanExportProfiles]
     serializer_class = ExportSerializer
-    filter_backends = []
-    pagination_class = None
-
-    def get_queryset(self):
-        return self.queryset.visible_to(self.request.user)
-
-    def get_serializer_class(self):
-        return ExportRequestSerializer if self.action == "create" else ExportSerializer
+    request_serializer_class = ExportRequestSerializer
 
     @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
     def create(self, request):
         """Queue an export of the profiles of ``database`` that match ``search`` and
         ``status``, as the profile list filters them; follow it at ``exports/{id}/``."""
-        request_data = self.get_serializer(data=request.data)
-        if not request_data.is_valid():
-            if _names_unseen_database(request_data.errors):
-                raise NotFound("No such profile database.")
-            raise serializers.ValidationError(request_data.errors)
-        data = request_data.validated_data
+        data = self.read_request(request)
         try:
             job = start_export(
                 request.user,
@@ -119,22 +101,14 @@ class ExportViewSet(viewsets.GenericViewSet):
             )
         except ValidationError as error:
             raise serializers.ValidationError(error.message_dict) from None
-        body = ExportSerializer(job, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_202_ACCEPTED)
+        return self.accepted(job)
 
     def retrieve(self, request, pk=None):
         """The export's status, and ``download_url`` once it succeeded."""
-        return Response(self.get_serializer(self.get_object()).data)
+        return super().retrieve(request, pk)
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
         """The exported file (CSV or XLSX)."""
         return job_file(request, self.get_object())
-
-    def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-
-
-def _names_unseen_database(errors):
-    return any(error.code == "does_not_exist" for error in errors.get("database", []))
