@@ -31,6 +31,9 @@ UNKNOWN_KEY = "Unknown field. Custom field values go under “fields”."
 NOT_NULL = "This field may not be null."
 NOT_TEXT = "Not a valid string."
 SUBSCRIPTION_KEYS = {"resource", "channel", "contact", "status"}
+# The subscriptions one row may add (a profile holds at most 200; past 20 in one channel a
+# new one replaces an old one, so more in one row only replace each other).
+ROW_SUBSCRIPTIONS_MAX = 20
 
 
 class RowError(Exception):
@@ -59,7 +62,8 @@ class ReadRow:
     anonymous_id: str = ""
     subscriptions: list = field(default_factory=list)
     # Filled as the batch goes on:
-    keys: list = field(default_factory=list)  # (kind, value) it is matched and ordered by
+    match_keys: list = field(default_factory=list)  # (kind, value) it is matched by
+    keys: list = field(default_factory=list)  # those and its email: what orders the batch
     duplicate_of: int | None = None
     checked: dict | None = None
     created: bool = False
@@ -157,6 +161,11 @@ class RowReader:
             return []
         if not isinstance(items, list):
             errors["subscriptions"] = ["Enter a list of subscriptions."]
+            return []
+        if len(items) > ROW_SUBSCRIPTIONS_MAX:
+            errors["subscriptions"] = [
+                f"Enter at most {ROW_SUBSCRIPTIONS_MAX} subscriptions in one row."
+            ]
             return []
         read, problems = [], {}
         for position, item in enumerate(items):

@@ -196,18 +196,9 @@ class Matcher:
 
     def find_all(self, rows):
         """Map each row's index to its profile's pk, None (no match) or a RowError; one
-        query per kind of key for all the rows."""
-        keyed = {}
-        found = {}
-        for row in rows:
-            try:
-                keyed[row.index] = self.values(row)
-            except RowError as error:
-                found[row.index] = error
-        owners = self._owners({pair for pairs in keyed.values() for pair in pairs})
-        for index, pairs in keyed.items():
-            found[index] = self._choose(pairs, owners)
-        return found
+        query per kind of key for all the rows (their ``match_keys``, from ``values``)."""
+        owners = self._owners({pair for row in rows for pair in row.match_keys})
+        return {row.index: self._choose(row.match_keys, owners) for row in rows}
 
     def _choose(self, pairs, owners):
         if self.key == "email_or_phone":
@@ -337,13 +328,13 @@ class Batch:
         waves = []
         for row in rows:
             try:
-                match_keys = self.matcher.values(row)
+                row.match_keys = self.matcher.values(row)
             except RowError as error:
                 self.results[row.index] = RowResult(row.index, "error", errors=error.errors)
                 continue
             email = row.values.get("email")
             written = [("email", normalize_email(email))] if isinstance(email, str) else []
-            row.keys = list(dict.fromkeys(match_keys + written))
+            row.keys = list(dict.fromkeys(row.match_keys + written))
             earlier = [last_seen[key] for key in row.keys if key in last_seen]
             number = max((wave for wave, _ in earlier), default=-1) + 1
             if earlier:
