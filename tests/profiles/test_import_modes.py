@@ -255,3 +255,18 @@ def test_the_query_count_does_not_grow_with_the_rows(
     with django_assert_max_num_queries(len(small.captured_queries)):
         run(client, database, "email", rows("b", 20))
     assert Profile.objects.count() == 28
+
+
+def test_a_row_with_more_subscriptions_than_the_limit_is_refused_naming_it(
+    client, database, resource
+):
+    subscriptions = [
+        {"resource": resource.pk, "channel": "email", "contact": f"a{n}@example.com"}
+        for n in range(21)
+    ]
+    results = run(
+        client, database, "email", [{"email": "a@example.com", "subscriptions": subscriptions}]
+    )
+    assert results[0]["status"] == "error"
+    assert "at most 20" in results[0]["errors"]["subscriptions"][0]
+    assert not Profile.objects.exists()
