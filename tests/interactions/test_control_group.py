@@ -2,6 +2,7 @@
 another after it, every entry recorded, members excluded from marketing sends."""
 
 import hashlib
+import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -50,11 +51,14 @@ def members(database):
 
 
 @pytest.mark.parametrize("share", [Decimal("10"), Decimal("2.5"), Decimal("50")])
-def test_the_share_holds_within_one_point_on_10000_profiles(share):
+def test_the_share_holds_within_half_a_point_on_100000_profiles(share):
+    # Fixed ids, so the figure is the same on every run: random ids made this a coin toss
+    # (one point was two standard deviations at 50 % over 10,000 profiles).
     group = ControlGroup(database_id=1, enabled=True, share_percent=share, period_days=30)
-    ids = [new_profile_id() for _ in range(10_000)]
+    seeded = random.Random(1234)
+    ids = [seeded.randbytes(12).hex() for _ in range(100_000)]
     inside = sum(group.includes(profile_id, 1234) for profile_id in ids)
-    assert abs(inside / 100 - float(share)) <= 1
+    assert abs(inside / 1000 - float(share)) <= 0.5
 
 
 def test_forming_marks_the_members_and_records_each_entry():
