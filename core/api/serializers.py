@@ -28,6 +28,17 @@ class RejectUnknownKeysMixin:
                 for key in data
                 if key not in self.fields and key not in IGNORED_KEYS
             }
+            # DRF takes any iterable for a many-related field, so an object would be read
+            # as the list of its keys (``"channels": {}`` as no channel).
+            errors.update(
+                {
+                    name: ['Expected a list of items but got type "dict".']
+                    for name, field in self.fields.items()
+                    if isinstance(field, serializers.ManyRelatedField)
+                    and not field.read_only
+                    and isinstance(data.get(name), Mapping)
+                }
+            )
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as error:

@@ -126,6 +126,8 @@ def test_patching_categories_keeps_given_ids_adds_new_and_removes_missing(as_ali
         ({"name": "X", "categories": [{"name": "A"}, {"name": "A"}]}, "categories"),
         ({"name": "X", "categories": "News"}, "categories"),
         ({"name": "X", "channels": ["pigeon"]}, "channels"),
+        ({"name": "X", "channels": {}}, "channels"),
+        ({"name": "X", "channels": {"email": 1}}, "channels"),
         ({"name": "X", "fields": [{"name": "1bad", "type": "line"}]}, "fields"),
         ({"name": "X", "fields": [{"name": "plan", "type": "enum"}]}, "fields"),
         ({"name": "X", "fields": [{"name": "plan", "type": "colour"}]}, "fields"),
@@ -179,6 +181,14 @@ def test_a_resource_with_subscriptions_cannot_be_deleted(as_alice, resource):
 
     assert as_alice.delete(f"/api/v1/resources/{resource.pk}/").status_code == 409
     assert Resource.objects.filter(pk=resource.pk).exists()
+
+
+def test_a_resource_is_written_in_json_only(as_alice):
+    # A form body cannot carry the nested categories: it is refused, not half-taken.
+    response = as_alice.post("/api/v1/resources/", {"name": "X", "channels": "email"})
+
+    assert response.status_code == 415
+    assert not Resource.objects.exists()
 
 
 def test_bob_may_read_but_not_write_resources(as_bob):

@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from core.api.errors import JSONParser
 from core.api.fields import CustomValuesField, OptionsField, StrictCharField
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer
@@ -216,6 +217,9 @@ class ResourceViewSet(viewsets.ModelViewSet):
     serializer_class = ResourceSerializer
     queryset = Resource.objects.prefetch_related("categories", "channels", "fields")
     permission_classes = [ModelPermissions]
+    # JSON only: a form body cannot carry the nested categories and fields, and DRF would
+    # drop them silently and create the resource without them.
+    parser_classes = [JSONParser]
 
 
 # -- Subscriptions -----------------------------------------------------------------------
