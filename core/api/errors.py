@@ -111,10 +111,17 @@ def api_detail(error):
         return {"non_field_errors": list(error.messages)}
     detail = {}
     for key, messages in error.message_dict.items():
-        name, _, inner = key.partition(".")
+        name, dot, inner = key.partition(".")
         name = API_NAMES.get(name, "non_field_errors" if name == NON_FIELD_ERRORS else name)
-        if inner:
-            detail.setdefault(name, {})[inner] = list(messages)
+        # ``custom_values`` and ``custom_values.<name>`` (even an empty name) may both come:
+        # the errors of the whole go beside the inner ones, under non_field_errors.
+        known = detail.get(name)
+        if dot:
+            if not isinstance(known, dict):
+                known = detail[name] = {"non_field_errors": known} if known else {}
+            known[inner] = list(messages)
+        elif isinstance(known, dict):
+            known["non_field_errors"] = list(messages)
         else:
             detail[name] = list(messages)
     return detail

@@ -442,6 +442,17 @@ def test_it_rejects_an_unknown_custom_field(client, database):
     assert not Profile.objects.exists()
 
 
+def test_unknown_custom_fields_with_an_empty_name_are_each_named(client, database):
+    profile = ProfileFactory(database=database)
+
+    response = client.patch(detail(profile), {"fields": {"": 1, "0": 2}}, format="json")
+
+    assert response.status_code == 400
+    errors = response.json()["fields"]
+    assert "No such field" in errors["0"][0]
+    assert "No such field" in errors["non_field_errors"][0]  # the field without a name
+
+
 def test_it_requires_a_required_custom_field(client, database):
     CustomFieldFactory(database=database, name="plan", type="line", required=True)
     response = create(client, database, email="ann@example.com")
