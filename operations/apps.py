@@ -11,8 +11,16 @@ class OperationsConfig(AppConfig):
         # Imported here: the modules name models, which are loaded once the apps are ready.
         from jobs import periodic
 
-        from . import control_group, file_imports, list_exports, scenarios  # noqa: F401
+        from . import (  # noqa: F401
+            bulk_profiles,
+            control_group,
+            file_imports,
+            list_exports,
+            scenarios,
+            subscriptions,
+        )
 
         periodic.register("scenario steps", 1, scenarios.advance_due)
         periodic.register("control groups", 60, control_group.reform_due)
         periodic.register("import uploads", 3600, file_imports.purge_uploads)
+        periodic.register("suspensions", 60, subscriptions.resume_due)

@@ -26,14 +26,18 @@ from profiles.models import Profile
 KIND = "export"
 FORMATS = ("csv", "xlsx")
 SEARCH_MAX_LENGTH = 200
+SELECTION_MAX = 1000  # profiles a selection of the list names
 # The standard fields an export leaves out: the database is the export's, the avatar a file.
 LEFT_OUT = {"database", "avatar"}
 
 
-def start_export(user, database, *, search="", status=(), fmt="csv", inline=False):
+def start_export(
+    user, database, *, search="", status=(), fmt="csv", inline=False, profile_ids=None
+):
     """Queue an export of ``database``'s profiles matching ``search`` and any of the
-    ``status`` values, as the list filters them; return its job. Bad parameters are a
-    ValidationError naming each, and nothing is queued.
+    ``status`` values, as the list filters them (or those of ``profile_ids``, the list's
+    selection); return its job. Bad parameters are a ValidationError naming each, and
+    nothing is queued.
 
     ``inline=None`` runs a small export (at most ``settings.EXPORT_INLINE_ROWS`` profiles)
     at once, in the caller, so a person gets the file in the same click; a larger one goes
@@ -51,11 +55,11 @@ def start_export(user, database, *, search="", status=(), fmt="csv", inline=Fals
     if errors:
         raise ValidationError(errors)
     params = {"search": search.strip(), "status": list(dict.fromkeys(status)), "format": fmt}
+    if profile_ids is not None:
+        params["profile_ids"] = [str(value) for value in profile_ids][:SELECTION_MAX]
     if inline is None:
         limit = settings.EXPORT_INLINE_ROWS
-        data = {key: params[key] for key in ("search", "status") if params[key]}
-        profiles = ProfileFilter(data, queryset=Profile.objects.filter(database=database)).qs
-        inline = profiles[: limit + 1].count() <= limit
+        inline = _selected(database, params)[: limit + 1].count() <= limit
     return runner.start(KIND, user=user, database=database, params=params, inline=inline)
 
 
@@ -71,8 +75,14 @@ def columns(database):
 
 def exported_profiles(job):
     """The profiles the export takes: the job's database, filtered as the list is."""
-    profiles = Profile.objects.filter(database=job.database)
-    data = {key: job.params[key] for key in ("search", "status") if job.params.get(key)}
+    return _selected(job.database, job.params)
+
+
+def _selected(database, params):
+    profiles = Profile.objects.filter(database=database)
+    if params.get("profile_ids") is not None:
+        profiles = profiles.filter(profile_id__in=params["profile_ids"])
+    data = {key: params[key] for key in ("search", "status") if params.get(key)}
     return ProfileFilter(data, queryset=profiles).qs
 
 

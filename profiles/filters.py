@@ -38,8 +38,18 @@ class DatabaseFilterSet(django_filters.FilterSet):
 class ProfileFilter(DatabaseFilterSet):
     """Filters of the profile list, shared by the page and the API."""
 
-    search = django_filters.CharFilter(method="filter_search", label="Search")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    search = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        help_text=(
+            "Part of an email (example.com), a whole first and/or last name, a phone or its "
+            "start (+33612), the start of a profile_id, a whole md5 or xxh, a subscription's "
+            "contact, or field:value for a custom field (plan:gold)."
+        ),
+    )
+    # A column of the profile: no join, so no DISTINCT (which would stop the list's keyset
+    # pages reading their order's index).
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     email = django_filters.CharFilter(method="filter_email")
     phone = django_filters.CharFilter(method="filter_phone")
     md5 = django_filters.CharFilter()

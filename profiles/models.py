@@ -7,6 +7,7 @@ are in ``operations.profiles``.
 
 import contextlib
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ import xxhash
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
@@ -36,7 +37,14 @@ from core.text import (
 )
 from core.typedfields import TypedField, check_change, keyed_errors
 
-from .fields import EDITABLE, STANDARD_TABS, TAB_FIELDS, default_tab_fields
+from .fields import (
+    EDITABLE,
+    OTHER_FIELDS_GROUP,
+    STANDARD_TABS,
+    TAB_FIELDS,
+    default_tab_fields,
+    home_tab,
+)
 
 CUSTOM_TABS_MAX = 20
 
@@ -96,6 +104,17 @@ class ProfileDatabase(models.Model):
         """Return (key, label) of every field a tab may show: standard and custom."""
         custom = [(f"custom.{f.name}", f.label or f.name) for f in self.custom_fields.all()]
         return [(spec.name, spec.label) for spec in TAB_FIELDS] + custom
+
+    def field_groups(self):
+        """Return (tab label, [(key, label)]) of the fields a tab may show, grouped by the
+        standard tab each belongs to (custom fields under "Additional fields")."""
+        groups = {slug: (label, []) for slug, label in [*STANDARD_TABS, OTHER_FIELDS_GROUP]}
+        for spec in TAB_FIELDS:
+            groups[home_tab(spec)][1].append((spec.name, spec.label))
+        groups["additional"][1].extend(
+            (f"custom.{f.name}", f.label or f.name) for f in self.custom_fields.all()
+        )
+        return [(label, choices) for label, choices in groups.values() if choices]
 
     def tabs(self):
         """Return the data tabs of this database's profile page, in order."""
@@ -217,8 +236,28 @@ class CustomField(TypedField):
 # -- Profiles ----------------------------------------------------------------------------
 
 
-# A phone shared by more profiles than this is no way to find one: the search stops there.
+# A phone (or phone prefix, or subscription contact) shared by more profiles than this is no
+# way to find one: the search keeps the newest this many of them.
 SEARCH_PHONE_OWNERS = 1000
+# The shortest text searched inside emails (a trigram index needs three characters), and the
+# shortest profile ID or phone prefix searched.
+SEARCH_SUBSTRING_MIN = 3
+SEARCH_PREFIX_MIN = 4
+FIELD_SEARCH_RE = re.compile(r"^(?P<name>[A-Za-z][A-Za-z0-9_]{0,62}):(?P<value>.+)$", re.S)
+HEX_RE = re.compile(r"^[0-9a-f]+$")
+PHONE_PREFIX_RE = re.compile(r"^\+?\d+$")
+PHONE_PUNCTUATION_RE = re.compile(r"[\s().\-]")
+
+# Functions ``text -> Q | None`` by which apps above this one let the search find a profile
+# by what they hold (subscriptions: a subscription's contact); see ``add_search_matcher``.
+_search_matchers = []
+
+
+def add_search_matcher(matcher):
+    """Let the profile search also match ``matcher(text)`` (a Q on profiles, or None): how
+    an app above profiles makes what it holds searchable without profiles importing it."""
+    if matcher not in _search_matchers:
+        _search_matchers.append(matcher)
 
 
 class ProfileQuerySet(models.QuerySet):
@@ -227,26 +266,100 @@ class ProfileQuerySet(models.QuerySet):
         return scoping.visible(self, user)
 
     def search(self, text):
-        """Match the start of an email, a phone, a first and/or last name, or a profile_id.
+        """Match what a person types to find a profile; each alternative has an index.
 
-        Each alternative has an index (see Profile.Meta.indexes), so PostgreSQL combines
-        index scans (BitmapOr) instead of reading every profile: emails are stored in lower
-        case and matched by prefix; names case-insensitively as a whole; phones through
-        their index table, looked up first so the profile query needs no join.
+        ``name:value`` looks for the value in the custom field ``name`` (where a database
+        has such a field); anything else matches part of an email (a domain), a whole first
+        and/or last name, a phone or the start of one (``+33612``), the start of a profile
+        ID, a whole MD5 or XXH, and what apps add (a subscription's contact).
+
+        On PostgreSQL each alternative is served by an index, so it combines index scans
+        (BitmapOr) instead of reading every profile: emails by a trigram index (pg_trgm),
+        names by their upper-case expression indexes, profile IDs and phones by prefix
+        (``varchar_pattern_ops``), MD5 and XXH by their unique indexes, custom values by
+        the GIN index on them. Phones and contacts are looked up first in their own tables,
+        so the profile query needs no join.
         """
         text = (text or "").strip()
         if not text:
             return self
-        query = Q(email__startswith=text.lower()) | Q(profile_id=text.lower())
-        with contextlib.suppress(ValidationError):
-            number = normalize_phone(text)
-            owners = ProfilePhone.objects.filter(number=number).values_list("profile_id")
-            query |= Q(pk__in=[owner for (owner,) in owners[:SEARCH_PHONE_OWNERS]])
+        field_query = self._custom_field_query(text)
+        if field_query is not None:
+            return self.filter(field_query)
+        return self.filter(self._text_query(text))
+
+    def _text_query(self, text):
+        lowered = text.lower()
+        query = Q(profile_id=lowered)
+        if not any(char.isspace() for char in text):
+            if len(lowered) >= SEARCH_SUBSTRING_MIN:
+                query |= Q(email__contains=lowered)
+            else:
+                query |= Q(email__startswith=lowered)
+            if HEX_RE.match(lowered):
+                if len(lowered) >= SEARCH_PREFIX_MIN:
+                    query |= Q(profile_id__startswith=lowered)
+                if len(lowered) == 32:
+                    query |= Q(md5=lowered)
+                if len(lowered) == 16:
+                    query |= Q(xxh=lowered)
+        owners = _phone_owners(text)
+        if owners:
+            query |= Q(pk__in=owners)
         words = text.split()
         if len(words) == 2:
             query |= Q(last_name__iexact=words[1], first_name__iexact=words[0])
         query |= Q(first_name__iexact=text) | Q(last_name__iexact=text)
-        return self.filter(query)
+        for matcher in _search_matchers:
+            extra = matcher(text)
+            if extra is not None:
+                query |= extra
+        return query
+
+    def _custom_field_query(self, text):
+        """Return the Q of ``name:value`` over the custom fields of that name, or None when
+        the text is not of that form or no database has such a field."""
+        match = FIELD_SEARCH_RE.match(text)
+        if not match:
+            return None
+        name, value = match["name"], match["value"].strip()
+        fields = list(CustomField.objects.filter(name=name).only("database_id", "type", "options"))
+        if not fields:
+            return None
+        query = Q(pk__in=[])  # a value no field of that name accepts matches nothing
+        for custom_field in fields:
+            try:
+                cleaned = custom_field.clean_value(value)
+            except ValidationError:
+                continue
+            query |= Q(database_id=custom_field.database_id) & custom_value_q(name, cleaned)
+        return query
+
+
+def custom_value_q(name, value):
+    """Return the Q of profiles holding ``value`` in the custom field ``name``: containment
+    on PostgreSQL (the GIN index answers it; a tag matches a profile holding it among
+    others), the value itself elsewhere."""
+    if connection.vendor == "postgresql":
+        return Q(custom_values__contains={name: value})
+    return Q(**{f"custom_values__{name}": value})
+
+
+def _phone_owners(text):
+    """Return the ids of the profiles (the newest ``SEARCH_PHONE_OWNERS``) with the phone
+    ``text``, or a phone starting with it (``+33 612``), through the phone index."""
+    numbers = []
+    with contextlib.suppress(ValidationError):
+        numbers.append(normalize_phone(text))
+    digits = PHONE_PUNCTUATION_RE.sub("", text)
+    if PHONE_PREFIX_RE.match(digits) and len(digits.lstrip("+")) >= SEARCH_PREFIX_MIN - 1:
+        phones = ProfilePhone.objects.filter(number__startswith="+" + digits.lstrip("+"))
+    elif numbers:
+        phones = ProfilePhone.objects.filter(number__in=numbers)
+    else:
+        return []
+    owners = phones.order_by("-profile_id").values_list("profile_id", flat=True)
+    return list(owners[:SEARCH_PHONE_OWNERS])
 
 
 def new_profile_id():
@@ -351,6 +464,16 @@ class Profile(models.Model):
             models.Index(
                 fields=["email"], name="profile_email_prefix", opclasses=["varchar_pattern_ops"]
             ),
+            # Profile IDs by prefix; on PostgreSQL emails also have a trigram index for any
+            # part of them (migration 0006, PostgreSQL only: no Meta index can say it).
+            models.Index(
+                fields=["profile_id"], name="profile_id_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            # The list's orders (web.profiles.views.listing.SORTS): a page after a cursor
+            # is read from the index, at page 1 or 20,000 alike.
+            models.Index(fields=["last_name", "first_name", "id"], name="profile_name_sort"),
+            models.Index(fields=["email", "id"], name="profile_email_sort"),
+            models.Index(fields=["status", "id"], name="profile_status_sort"),
         ]
         permissions = [("export_profile", "Can export a profile's personal data")]
 
@@ -495,7 +618,14 @@ class ProfilePhone(models.Model):
     number = models.CharField(max_length=20)
 
     class Meta:
-        indexes = [models.Index(fields=["database", "number"]), models.Index(fields=["number"])]
+        indexes = [
+            models.Index(fields=["database", "number"]),
+            # Whole phones and their starts (the search's "+33612"): a pattern index answers
+            # both on PostgreSQL under any collation.
+            models.Index(
+                fields=["number"], name="profile_phone_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self):
         return self.number

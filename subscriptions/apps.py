@@ -27,3 +27,8 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(create_builtin_channels, sender=self)
+        from profiles.models import add_search_matcher
+
+        from .search import contact_matcher
+
+        add_search_matcher(contact_matcher)

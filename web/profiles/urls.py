@@ -1,12 +1,13 @@
 from django.urls import path
 
-from .views import avatar, delete, detail, edit, export, listing, tabs
+from .views import avatar, bulk, delete, detail, edit, export, listing, tabs
 
 app_name = "profiles"
 urlpatterns = [
     path("", listing.profile_list, name="list"),
     path("new/", listing.profile_create, name="create"),
     path("export/", listing.profile_list_export, name="list_export"),
+    path("bulk/", bulk.profile_bulk, name="bulk"),
     path("<str:profile_id>/", detail.profile_detail, name="detail"),
     path("<str:profile_id>/status/", detail.profile_status, name="status"),
     path("<str:profile_id>/data/", detail.profile_data, name="data"),

@@ -287,6 +287,14 @@ def page_query(query, page):
     return "?" + urlencode(params) if params else "?"
 
 
+@register.simple_tag
+def cursor_query(query, direction, cursor):
+    """Return the query string of a keyset page of a list: the filters and order kept, the
+    page placed ``after`` (or ``before``) the row of ``cursor``."""
+    params = [(key, value) for key, value in query if key not in ("page", "after", "before")]
+    return "?" + urlencode([*params, (direction, cursor)])
+
+
 @register.inclusion_tag("profiles/includes/world_map.html")
 def world_map(latitude, longitude):
     """Draw an offline world map with a pin at the coordinates (if both are set)."""

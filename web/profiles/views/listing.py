@@ -1,4 +1,4 @@
-"""The profile list (search, filters, pages) and the "Add profile" page."""
+"""The profile list (search, filters, orders, keyset pages, the bulk bar) and "Add profile"."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,9 +10,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from core import keyset
 from core.htmx import ANY_TARGET, answer
 from core.status import Status
-from core.text import INT64_MAX, whole_number
+from core.text import whole_number
 from operations.list_exports import FORMATS, start_export
 from operations.profiles import create_profile
 from profiles.filters import ProfileFilter
@@ -21,56 +22,109 @@ from web.jobs.views import job_file
 
 from ..access import require_perm
 from ..forms import NEW_PROFILE_FIELDS, new_profile_form
+from .bulk import bulk_context
 
 PAGE_SIZE = 25
+# The list's orders: ?sort=<key> ascending, ?sort=-<key> descending. Each ends with the id
+# (a unique tie-break for keyset pages) and has an index on the same columns
+# (Profile.Meta.indexes; "created" is the id's order: ids are given in order of creation).
+SORTS = {
+    "created": ("id",),
+    "name": ("last_name", "first_name", "id"),
+    "email": ("email", "id"),
+    "status": ("status", "id"),
+}
+SORT_LABELS = {
+    "-created": "newest first",
+    "created": "oldest first",
+    "name": "last name, A to Z",
+    "-name": "last name, Z to A",
+    "email": "email, A to Z",
+    "-email": "email, Z to A",
+    "status": "status, A to Z",
+    "-status": "status, Z to A",
+}
+DEFAULT_SORT = "-created"
+# Up to this many profiles the list says exactly how many; beyond, about how many.
+EXACT_TOTAL_MAX = 1000
+# Parameters that place a page rather than choose the rows: left out of the sort links.
+POSITION_KEYS = {"after", "before", "page"}
 
 
-def _page_number(request):
-    # The row offset of the last page must fit the database's 64-bit integers.
-    page = whole_number(request.GET.get("page", "1"), maximum=INT64_MAX // PAGE_SIZE)
-    if page is None:
-        raise Http404("Page numbers are whole numbers from 1.")
-    return page
+def _sort(request):
+    """Return the order asked for (``?sort=``), the default for one the list has not."""
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    return sort if sort in SORT_LABELS else DEFAULT_SORT
 
 
-def _page_numbers(page, has_next):
-    """Return the page links to show; the total is unknown (no COUNT over the table)."""
-    numbers = list(range(max(1, page - 2), page + 1))
-    if numbers[0] > 1:
-        numbers = [1, None, *numbers] if numbers[0] > 2 else [1, *numbers]
-    return [*numbers, page + 1] if has_next else numbers
+def _cursor(request, key, fields):
+    value = request.GET.get(key)
+    if value is None:
+        return None
+    position = keyset.decode_cursor(value, fields)
+    if position is None:
+        raise Http404("This page link is not one the list gave.")
+    return position
+
+
+def _total_text(count, exact):
+    noun = "profile" if count == 1 else "profiles"
+    if exact:
+        return f"{count:,} {noun}"
+    return f"about {keyset.about(count)} {noun}"
 
 
 @login_required
 @require_http_methods(["GET"])
 @vary_on_headers("HX-Request")
 def profile_list(request):
-    """List the profiles of the user's databases: search, filter by database and status."""
+    """List the profiles of the user's databases: search, filter, sort, page by keyset."""
     require_perm(request.user, "profiles.view_profile")
     data = request.GET.copy()
     for key in list(data):
         values = [value for value in data.getlist(key) if value.strip()]
         data.setlist(key, values) if values else data.pop(key)
-    page = _page_number(request)
+    sort = _sort(request)
+    fields = SORTS[sort.removeprefix("-")]
+    after, before = _cursor(request, "after", fields), _cursor(request, "before", fields)
     queryset = Profile.objects.visible_to(request.user).select_related("database")
     profile_filter = ProfileFilter(data, queryset=queryset, request=request)
-    rows = []
+    page = keyset.Page([], has_previous=False, has_next=False)
+    total_text = ""
     if profile_filter.is_valid():
-        offset = (page - 1) * PAGE_SIZE
-        rows = list(profile_filter.qs[offset : offset + PAGE_SIZE + 1])
-    has_next = len(rows) > PAGE_SIZE
-    rows = rows[:PAGE_SIZE]
-    query = [(key, value) for key, values in data.lists() for value in values if key != "page"]
+        page = keyset.page(
+            profile_filter.qs,
+            fields,
+            descending=sort.startswith("-"),
+            after=after,
+            before=None if after else before,
+            size=PAGE_SIZE,
+        )
+        if page.has_previous or page.has_next:
+            count, exact = keyset.estimated_count(profile_filter.qs, EXACT_TOTAL_MAX)
+        else:  # one page holds them all: no need to ask
+            count, exact = len(page.rows), True
+        total_text = _total_text(count, exact)
+    query = [
+        (key, value)
+        for key, values in data.lists()
+        for value in values
+        if key not in POSITION_KEYS and key != "sort"
+    ]
     databases = list(ProfileDatabase.objects.visible_to(request.user))
     ctx = {
         "filter": profile_filter,
-        "profiles": rows,
+        "profiles": page.rows,
         "page": page,
-        "has_next": has_next,
-        "page_numbers": _page_numbers(page, has_next),
-        "first_row": (page - 1) * PAGE_SIZE + 1,
-        "last_row": (page - 1) * PAGE_SIZE + len(rows),
-        "query": query,
+        "has_next": page.has_next,
+        "has_previous": page.has_previous,
+        "total_text": total_text,
+        "sort": sort,
+        "sort_label": SORT_LABELS[sort],
+        "sort_choices": list(SORT_LABELS.items()),
+        "sort_links": _sort_links(query, sort),
+        "query": [*query, ("sort", sort)] if sort != DEFAULT_SORT else query,
+        "filter_query": query,
         "search": data.get("search", ""),
         "databases": databases,
         "selected_database": data.get("database", ""),
@@ -79,8 +133,32 @@ def profile_list(request):
         "filtered": bool(query),
         "export_database": _export_database(databases, data.get("database", "")),
         "export_formats": FORMATS,
+        **bulk_context(request.user, databases),
     }
-    return answer(request, "profiles/list.html", ctx, partials={ANY_TARGET: "results"})
+    # A page of results brings the order chosen (a column's header) into the filter form.
+    partials = {ANY_TARGET: ("results", "sort-select")}
+    return answer(request, "profiles/list.html", ctx, partials=partials)
+
+
+def _sort_links(query, sort):
+    """For each sortable column: the URL sorting by it (the other way when it is the
+    current order), and the ``aria-sort`` it has now."""
+    base = reverse("profiles:list")
+    links = {}
+    for key in SORTS:
+        current = sort.removeprefix("-") == key
+        descending = sort.startswith("-")
+        if current:
+            target = key if descending else f"-{key}"
+        else:
+            target = "-created" if key == "created" else key
+        params = [*query, ("sort", target)] if target != DEFAULT_SORT else query
+        links[key] = {
+            "url": base + ("?" + urlencode(params) if params else ""),
+            "aria_sort": ("descending" if descending else "ascending") if current else "none",
+            "arrow": ("▼" if descending else "▲") if current else "",
+        }
+    return links
 
 
 def _export_database(databases, chosen):

@@ -1,0 +1,74 @@
+"""A marketer in a real browser works in the profile list: sorts by a column, pages on,
+selects profiles and sets their status after the confirmation."""
+
+import pytest
+
+from profiles.models import Profile
+from tests.factories import ProfileFactory
+from web.profiles.views.listing import PAGE_SIZE
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def names(page):
+    return page.locator("#results tbody .row-link").all_inner_texts()
+
+
+def test_a_marketer_sorts_pages_and_acts_on_a_selection(logged_in_page, live_server, database):
+    for n in range(PAGE_SIZE + 5):
+        ProfileFactory(
+            database=database, first_name="P", last_name=f"N{n:02d}", email=f"p{n:02d}@example.com"
+        )
+    database.name = "Mobile app"
+    database.save()
+    page = logged_in_page
+    page.set_viewport_size({"width": 1024, "height": 800})
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto(f"{live_server.url}/profiles/")
+    assert page.locator("#list-summary").inner_text() == (
+        f"{PAGE_SIZE + 5} profiles, sorted by newest first."
+    )
+
+    lines = page.locator("#results td[data-label=Database]").first.evaluate(
+        "td => { const r = document.createRange(); r.selectNodeContents(td);"
+        " return new Set([...r.getClientRects()].map(rect => rect.top)).size; }"
+    )
+    assert lines == 1  # "Mobile app" on one line
+
+    page.click("#results th >> text=Name")  # sort by name, in place
+    page.wait_for_url("**/profiles/?sort=name")
+    page.wait_for_selector("#list-summary:has-text('last name, A to Z')")
+    assert names(page)[:2] == ["P N00", "P N01"]
+    assert page.locator("#id_sort").input_value() == "name"  # the form follows the order
+
+    page.click("#results a[rel=next]")
+    page.wait_for_selector("#results .row-link:text-is('P N29')")
+    assert "sort=name" in page.url and "after=" in page.url
+    assert names(page) == [f"P N{n:02d}" for n in range(PAGE_SIZE, PAGE_SIZE + 5)]
+    page.click("#results a[rel=prev]")
+    page.wait_for_selector("#results .row-link:text-is('P N00')")
+    assert len(names(page)) == PAGE_SIZE
+
+    page.reload()  # the URL holds the order and the page
+    assert names(page)[0] == "P N00"
+
+    page.check("[data-select-all]")
+    assert page.locator("[data-bulk-count]").inner_text() == str(PAGE_SIZE)
+    page.uncheck("[aria-label='Select P N00']")
+    assert page.locator("[data-bulk-count]").inner_text() == str(PAGE_SIZE - 1)
+    page.select_option("#id_bulk_action", "status")
+    assert page.locator("#id_bulk_status").is_visible()
+    assert not page.locator("#id_bulk_segment").is_visible()
+    page.select_option("#id_bulk_status", "unsubscribed")
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector(f"h1:has-text('{PAGE_SIZE - 1} profiles to Unsubscribed?')")
+    page.click("button:has-text('Set to Unsubscribed')")
+    page.wait_for_selector(f"text=Set the global status of {PAGE_SIZE - 1} profiles")
+    assert "sort=name" in page.url
+    unsubscribed = Profile.objects.filter(status="unsubscribed")
+    assert unsubscribed.count() == PAGE_SIZE - 1
+    assert not unsubscribed.filter(last_name="N00").exists()
+    assert errors == []
