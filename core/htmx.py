@@ -13,7 +13,8 @@ the whole page when nothing is mapped. A partial may bring others swapped out of
 its element carries ``hx-swap-oob``.
 
 After a valid change, ``after_change`` answers htmx with the updated fragment and a plain
-request with a redirect (Post/Redirect/Get) and the success message.
+request with a redirect (Post/Redirect/Get); its success message reaches both
+(``core.middleware.HtmxMessagesMiddleware`` swaps it into an htmx page's ``#messages``).
 """
 
 from django.contrib import messages
@@ -64,9 +65,10 @@ def render_partials(request, template, context, names, *, status=200):
 
 def after_change(request, *, fragment, redirect_to, message=""):
     """Answer a valid change: htmx gets the updated fragment (``fragment()`` builds it), a
-    plain request a redirect to ``redirect_to`` with ``message`` shown on the next page."""
-    if getattr(request, "htmx", None):
-        return fragment()
+    plain request a redirect to ``redirect_to``. ``message`` is a success message: shown
+    on the next page, or swapped into htmx's page by ``core.middleware``."""
     if message:
         messages.success(request, message)
+    if getattr(request, "htmx", None):
+        return fragment()
     return redirect(redirect_to)

@@ -24,6 +24,14 @@ KEY_DATA = [
     ("file", "File"),
 ]
 
+# Ids shown as the words an event records beside them: a segment event's "name", a
+# subscription event's "contact".
+WORDS_IN_DATA = {"segment": "name", "subscription": "contact"}
+
+
+def _shown(value):
+    return value is not None and value != "" and not isinstance(value, dict | list)
+
 
 class Event(models.Model):
     """One action in a profile's history: what happened, when, and its data."""
@@ -62,13 +70,23 @@ class Event(models.Model):
     def group_label(self):
         return GROUP_LABELS.get(self.group(), "")
 
-    def key_data(self):
-        """Return (label, value, is_link) of the data worth a glance: URL, mailing, channel…"""
+    def key_data(self, words=None):
+        """Return (label, value, is_link) of the data worth a glance: URL, mailing, channel…
+
+        ``words`` maps a key to what people call its value (a segment's name for its id,
+        a subscription's contact, a channel's name: see ``web.history.words``); without
+        them an id is shown as the words the event carries beside it (``WORDS_IN_DATA``).
+        """
         data = self.data if isinstance(self.data, dict) else {}
+        words = words or {}
         rows = []
         for key, label in KEY_DATA:
             value = data.get(key)
-            if value is None or value == "" or isinstance(value, dict | list):
+            if key in words:
+                value = words[key]
+            elif key in WORDS_IN_DATA and _shown(data.get(WORDS_IN_DATA[key])) and _shown(value):
+                value = data[WORDS_IN_DATA[key]]
+            if not _shown(value):
                 continue
             text = str(value)
             is_link = key == "url" and text.lower().startswith(("http://", "https://"))

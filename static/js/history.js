@@ -1,10 +1,11 @@
-// The History tab: show times in the viewer's time zone.
+// Times in the viewer's time zone, on every page (History, subscriptions, segments…).
 //
 // The browser's time zone goes to the server in the "tz" cookie, so later pages and
-// fragments are rendered in it; times already rendered in another zone (the first
-// visit) are rewritten here. Without this script times show in the server's zone,
-// which the page names. Loaded by every page (the History section may arrive by htmx,
-// which runs no scripts); safe to load twice.
+// fragments are rendered in it (core.middleware.TimezoneMiddleware); times already
+// rendered in another zone (the first visit) are rewritten here, as "2026-12-02 08:44",
+// and the zone's name beside them too. Without this script times show in the server's
+// zone, which the page names. Loaded by every page (a section may arrive by htmx, which
+// runs no scripts); safe to load twice.
 (function () {
   "use strict";
   if (window.profilesHistory) {
@@ -19,7 +20,6 @@
     day: "2-digit",
     hour: "2-digit",
     minute: "2-digit",
-    second: "2-digit",
     hour12: false,
   });
 

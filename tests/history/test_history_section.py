@@ -137,10 +137,10 @@ def test_times_show_in_the_browsers_zone_from_its_cookie(client, profile):
     client.cookies["tz"] = "Asia/Tokyo"
     html = section(client, profile, params)
     assert '<time datetime="2026-01-15T21:00:00+09:00" data-zone="Asia/Tokyo">' in html
-    assert "2026-01-15 21:00:00" in html
+    assert "2026-01-15 21:00<" in html
     client.cookies["tz"] = "Not/AZone"
     html = section(client, profile, params)
-    assert "2026-01-15 12:00:00" in html and 'data-zone="UTC"' in html
+    assert "2026-01-15 12:00<" in html and 'data-zone="UTC"' in html
 
 
 def test_a_row_shows_the_key_data_and_the_raw_data(client, profile, ago):
@@ -154,7 +154,7 @@ def test_a_row_shows_the_key_data_and_the_raw_data(client, profile, ago):
     )
     html = section(client, profile)
     assert "<dt>Mailing</dt><dd>Autumn &lt;sale&gt;</dd>" in html
-    assert "<dt>Channel</dt><dd>email</dd>" in html
+    assert "<dt>Channel</dt><dd>Email</dd>" in html
     assert '<details class="history-raw"><summary>Raw data</summary>' in html
     assert "&quot;mailing&quot;: &quot;Autumn &lt;sale&gt;&quot;" in html
 

@@ -176,7 +176,10 @@ def test_a_plain_post_redirects_to_the_section_with_the_message(
     response = client.post(send_url(profile), {"trigger": trigger.pk}, follow=True)
     assert response.redirect_chain == [(section_url(profile), 302)]
     html = response.content.decode()
-    assert '<p class="message message-success">Sent “Welcome” to ann@example.com.</p>' in html
+    assert (
+        '<p class="message message-success" role="status">Sent “Welcome” to ann@example.com.</p>'
+        in html
+    )
 
 
 def test_it_rejects_get(client, bob, profile):

@@ -69,9 +69,10 @@ def test_a_marketer_adds_a_subscription_and_changes_it_in_place(
     subscription.refresh_from_db()
     assert subscription.priority == 5
 
-    # Status in place.
+    # Status in place, once confirmed in the styled dialog (static/js/confirm.js).
     status = f"#subscription-{subscription.public_id} select[name$=status]"
-    until_settled(page, lambda: page.select_option(status, "unsubscribed"))
+    page.select_option(status, "unsubscribed")
+    until_settled(page, lambda: page.click("dialog.confirm-dialog .confirm-ok"))
     assert page.locator(f"#subscription-{subscription.public_id} .status-badge").inner_text() == (
         "Unsubscribed"
     )

@@ -443,6 +443,8 @@ def test_alice_deletes_in_place(client, alice, profile, resource):
     response = client.post(change_url(subscription, "delete"), **HTMX)
 
     assert response.status_code == 200
-    assert "a@example.com" not in response.content.decode()
+    section, messages = response.content.decode().split('<div id="messages"', 1)
+    assert "a@example.com" not in section
+    assert "Subscription a@example.com (Website, Email) deleted." in messages
     assert Subscription.all_objects.get().deleted_at is not None
     assert Event.objects.filter(type="subscription_deleted").exists()

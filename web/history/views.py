@@ -1,7 +1,5 @@
 import csv
-import functools
 import json
-import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
@@ -21,21 +19,12 @@ from history.types import grouped_types
 from web.profiles.access import get_profile_for_user
 from web.profiles.sections import render_section
 
-TIMEZONE_COOKIE = "tz"
+from .words import words_for
+
 EXPORT_CHUNK = 2000
-
-
-@functools.cache
-def _zone_names():
-    return zoneinfo.available_timezones()
-
-
-def user_timezone(request):
-    """Return the viewer's time zone: the browser's (cookie set by history.js) or the default."""
-    name = request.COOKIES.get(TIMEZONE_COOKIE, "")
-    if name in _zone_names():
-        return zoneinfo.ZoneInfo(name)
-    return timezone.get_default_timezone()
+# How a row shows its time (the viewer's zone, named above the table); the same as
+# every other time in the product (``web.templatetags.moments``).
+WHEN_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def _filter_for(request, profile):
@@ -93,10 +82,12 @@ def _shorten(text, limit=120):
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def rows_for(events, zone):
-    """Return the rows of these events; formatting here keeps the template loop cheap."""
+def rows_for(profile, events, zone):
+    """Return the rows of these events; formatting here keeps the template loop cheap.
+
+    Ids in the data are shown in words (``web.history.words``: one query per kind of id)."""
     rows = []
-    for event in events:
+    for event, words in zip(events, words_for(profile, events), strict=True):
         local = event.occurred_at.astimezone(zone)
         rows.append(
             Row(
@@ -104,10 +95,10 @@ def rows_for(events, zone):
                 label=event.label(),
                 group_label=event.group_label(),
                 iso=local.isoformat(),
-                when=local.strftime("%Y-%m-%d %H:%M:%S"),
+                when=local.strftime(WHEN_FORMAT),
                 key_data=[
                     (label, _shorten(value), is_link, value)
-                    for label, value, is_link in event.key_data()
+                    for label, value, is_link in event.key_data(words)
                 ],
                 raw=event.data_json() if event.data else "",
             )
@@ -124,35 +115,36 @@ def profile_history(request, profile_id):
     The filter lives in the URL (``type``, ``period``, ``since``, ``until``; the last 7 days
     by default). htmx requests aimed at ``#history-results`` get the results only (the
     filter form keeps its state), at ``#history-more`` the next rows ("load more");
-    anything else gets the section through ``render_section``.
+    anything else gets the section through ``render_section``. Times show, and dates of a
+    custom period are read, in the viewer's zone (``core.middleware.TimezoneMiddleware``).
     """
     profile = get_profile_for_user(request, profile_id)
-    with timezone.override(user_timezone(request)):
-        filterset = _filter_for(request, profile)
-        ctx = _filter_context(request, filterset)
-        events, next_cursor = [], None
-        if not ctx["errors"]:
-            try:
-                events, next_cursor = paging.page(filterset.qs, request.GET.get("cursor"))
-            except ValidationError as error:
-                ctx["errors"] = error.message_dict
-        url = reverse("history:profile", args=[profile.profile_id])
-        ctx |= {
-            "profile": profile,
-            "events": rows_for(events, timezone.get_current_timezone()),
-            "section_url": url,
-            "next_url": f"{url}?{filterset.next_query(next_cursor)}" if next_cursor else "",
-            "can_export": request.user.has_perm("profiles.export_profile"),
-            "export_query": _query(request, cursor=None),
-            "zone_name": str(timezone.get_current_timezone()),
-        }
-        return render_section(
-            request,
-            profile,
-            "history",
-            ctx,
-            partials={"history-results": "results", "history-more": "rows"},
-        )
+    filterset = _filter_for(request, profile)
+    ctx = _filter_context(request, filterset)
+    events, next_cursor = [], None
+    if not ctx["errors"]:
+        try:
+            events, next_cursor = paging.page(filterset.qs, request.GET.get("cursor"))
+        except ValidationError as error:
+            ctx["errors"] = error.message_dict
+    url = reverse("history:profile", args=[profile.profile_id])
+    zone = timezone.get_current_timezone()
+    ctx |= {
+        "profile": profile,
+        "events": rows_for(profile, events, zone),
+        "section_url": url,
+        "next_url": f"{url}?{filterset.next_query(next_cursor)}" if next_cursor else "",
+        "can_export": request.user.has_perm("profiles.export_profile"),
+        "export_query": _query(request, cursor=None),
+        "zone_name": str(zone),
+    }
+    return render_section(
+        request,
+        profile,
+        "history",
+        ctx,
+        partials={"history-results": "results", "history-more": "rows"},
+    )
 
 
 class _Echo:

@@ -39,8 +39,9 @@ from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from core.fieldtypes import is_empty
+from core.fieldtypes import is_empty, typed_display
 from core.htmx import ANY_TARGET, after_change, answer, chosen_partials, render_partials
+from core.names import country_label, language_label
 from profiles.fields import FIELDS_BY_NAME
 
 from .forms import AvatarForm, StatusForm
@@ -156,17 +157,25 @@ def refuse_part(request, profile, slug, message, context):
     return redirect(get_section(slug).url(profile))
 
 
+# Standard fields holding a code, shown by name: "France (FR)", "French (fr)".
+NAMED_CODES = {"country": country_label, "reg_country": country_label, "language": language_label}
+
+
 def tab_rows(profile, tab):
-    """Return (key, label, value) for each field the tab shows."""
+    """Return (key, label, value) for each field the tab shows, values as people read them
+    (countries and languages by name, date custom fields as dates)."""
     definitions = {f"custom.{f.name}": f for f in profile.database.custom_fields.all()}
     rows = []
     for key in tab.fields:
         if key in definitions:
             definition = definitions[key]
-            rows.append((key, definition.display_label(), profile.custom_value(definition.name)))
+            value = typed_display(definition.type, profile.custom_value(definition.name))
+            rows.append((key, definition.display_label(), value))
         elif key in FIELDS_BY_NAME:
             display = getattr(profile, f"get_{key}_display", None)
             value = display() if display else getattr(profile, key)
+            if key in NAMED_CODES:
+                value = NAMED_CODES[key](value)
             rows.append((key, FIELDS_BY_NAME[key].label, value))
     return rows
 
@@ -215,11 +224,16 @@ def tab_context(request, profile, tab_slug=None, page_url=None):
     }
 
 
-def render_tab(request, profile, tab_slug, *, status=200):
-    """Answer a form aimed at ``#tab-content`` with the read-only tab of the page shown."""
+def render_tab(request, profile, tab_slug, *, status=200, header=False):
+    """Answer a form aimed at ``#tab-content`` with the read-only tab of the page shown;
+    with ``header`` the page header too, out of band (an edit may change its name, email)."""
     ctx = tab_context(request, profile, tab_slug, page_url=current_page_url(request, profile))
     ctx["section"] = section_for_url(ctx["page_url"], profile)
-    return render_partials(request, PAGE, ctx, SECTION_PARTIALS["tab-content"], status=status)
+    names = SECTION_PARTIALS["tab-content"]
+    if header:
+        ctx |= header_context(profile)
+        names = (*names, "header")
+    return render_partials(request, PAGE, ctx, names, status=status)
 
 
 def section_for_url(url, profile):
@@ -279,7 +293,12 @@ def custom_data(request, profile):
     """The Data section's first part: the database's additional fields and their values."""
     definitions = list(profile.database.custom_fields.all())
     custom = [
-        (f.display_label(), f.get_type_display(), profile.custom_value(f.name)) for f in definitions
+        (
+            f.display_label(),
+            f.get_type_display(),
+            typed_display(f.type, profile.custom_value(f.name)),
+        )
+        for f in definitions
     ]
     return {
         "custom": custom,

@@ -3,7 +3,9 @@
 Other app packages add their parts to the section (``web.profiles.sections.register_part``).
 """
 
+from core.text import whole_number
 from segments.models import Segment
+from web.history import words
 from web.profiles.sections import Part, Section, register, register_part
 
 from .forms import SegmentChoiceForm
@@ -23,3 +25,13 @@ def segments_context(request, profile):
 
 register(Section("interactions", "Interactions", "segments:profile", "segments/section.html", 20))
 register_part("interactions", Part("segments", "segments/segments.html", segments_context, 10))
+
+
+def name_segments(profile, values):
+    """Name the segments of the profile's database in history (events record their id)."""
+    ids = [number for number in map(whole_number, values) if number is not None]
+    found = Segment.objects.filter(database_id=profile.database_id, pk__in=ids)
+    return {str(pk): {"segment": name} for pk, name in found.values_list("pk", "name")}
+
+
+words.register("segment", name_segments)

@@ -4,6 +4,7 @@ The section's parts (``web.segments.sections`` and those other packages register
 their own context; these views pass only what differs: a refused choice with its error.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET, require_POST
@@ -12,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from operations.segments import add_to_segment, remove_from_segment
 from segments.models import Segment
 from web.profiles.access import get_profile_for_user
-from web.profiles.sections import Notice, answer_part, refuse_part, render_section
+from web.profiles.sections import answer_part, refuse_part, render_section
 
 from .forms import SegmentChoiceForm
 
@@ -23,9 +24,10 @@ def _invalid(request, profile, form):
     return refuse_part(request, profile, "interactions", message, {"segment_form": form})
 
 
-def _done(request, profile, message=""):
-    notice = Notice("segments", message) if message else None
-    return answer_part(request, profile, "interactions", notice)
+def _done(request, profile, message, level=messages.SUCCESS):
+    """Answer with the section again and the message (swapped into ``#messages`` for htmx)."""
+    messages.add_message(request, level, message)
+    return answer_part(request, profile, "interactions")
 
 
 @login_required
@@ -56,6 +58,6 @@ def segment_remove(request, profile_id, segment_id):
     """Take the profile out of a static segment (records segment_exited)."""
     profile = get_profile_for_user(request, profile_id, "profiles.change_profile")
     segment = get_object_or_404(Segment, pk=segment_id, database_id=profile.database_id)
-    removed = remove_from_segment(segment, profile)
-    message = f"Removed from the segment “{segment.name}”." if removed else ""
-    return _done(request, profile, message)
+    if remove_from_segment(segment, profile):
+        return _done(request, profile, f"Removed from the segment “{segment.name}”.")
+    return _done(request, profile, f"Not in the segment “{segment.name}”.", messages.WARNING)

@@ -40,7 +40,7 @@ def profile_edit(request, profile_id):
     if request.method == "POST" and form.is_valid() and _saved(form, profile):
         return after_change(
             request,
-            fragment=lambda: render_tab(request, profile, tab.slug),
+            fragment=lambda: render_tab(request, profile, tab.slug, header=True),
             redirect_to=query_url(profile.get_absolute_url(), tab=tab.slug),
             message=f"{tab.label} saved.",
         )
