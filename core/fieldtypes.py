@@ -10,7 +10,7 @@ unchanged.
 
 import ipaddress
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -212,6 +212,27 @@ def input_value(value):
     if isinstance(value, list):
         return ", ".join(value)
     return "" if value is None else str(value)
+
+
+def stored_moment(value):
+    """Return a stored date value as an aware datetime (UTC), or None if it is not one."""
+    match = RFC3339_RE.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def typed_display(field_type, value):
+    """Return a stored value as the pages show it: a date value as a ``date`` (midnight UTC,
+    a day) or an aware ``datetime`` (formatted by the page), others unchanged."""
+    if field_type == FieldType.DATE:
+        moment = stored_moment(value)
+        if moment is not None:
+            return moment.date() if moment.timetz().replace(tzinfo=None) == time() else moment
+    return value
 
 
 def display_value(value):

@@ -251,6 +251,17 @@ EVENT_TYPES = [
         accepted=False,
     ),
     EventType(
+        "subscription_changed",
+        "Subscription fields changed",
+        "subscription",
+        "{subscription, resource, channel, fields}",
+        (
+            *SUBSCRIPTION_FIELDS,
+            DataField("fields", "any", "The names of the device and custom fields changed."),
+        ),
+        accepted=False,
+    ),
+    EventType(
         "subscription_deleted",
         "Subscription deleted",
         "subscription",

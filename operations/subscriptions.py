@@ -18,6 +18,7 @@ from history.services import record_event
 from profiles.models import Profile
 from subscriptions.models import (
     CHANNEL_LIMIT,
+    DEVICE_FIELDS,
     PROFILE_LIMIT,
     UNSET,
     NewSubscription,
@@ -28,6 +29,9 @@ from subscriptions.models import (
 )
 
 from .profiles import change_status
+
+# The most suspensions one periodic run resumes; the next run takes the rest.
+RESUME_CHUNK = 500
 
 
 @dataclass
@@ -95,13 +99,13 @@ def _make_room(profile, same_channel, newcomer):
     return replaced
 
 
-def update_subscription(subscription, change=None, **values):
+def update_subscription(subscription, change=None, *, source="", **values):
     """Change a subscription's status, priority, categories, custom values or device fields.
 
     Pass the values of ``check_subscription_change`` (checked here), or what it returned.
     Only the fields asked for are written, to the row read under a lock (custom values
-    merged into the ones held then). A status change and a change of categories are
-    recorded in history.
+    merged into the ones held then). A status change (with ``source``, what caused it, if
+    given), a change of categories and one of device or custom fields are recorded in history.
     """
     if not isinstance(change, SubscriptionChange):
         change = check_subscription_change(subscription, **values)
@@ -112,6 +116,7 @@ def update_subscription(subscription, change=None, **values):
         for model_field in Subscription._meta.concrete_fields:
             setattr(subscription, model_field.attname, getattr(stored, model_field.attname))
         before = subscription.status
+        before_custom = dict(subscription.custom_values or {})
         changed = []
         for name, value in change.values.items():
             if name == "custom_values":
@@ -121,21 +126,62 @@ def update_subscription(subscription, change=None, **values):
                 changed.append(name)
         if changed:
             subscription.save(update_fields=[*changed, "updated_at"])
-        _status_event(subscription, before, subscription.status)
+        _status_event(subscription, before, subscription.status, source)
+        _fields_event(subscription, changed, before_custom)
         if change.categories is not UNSET:
             _set_categories(subscription, change.categories)
     return subscription
 
 
-def _status_event(subscription, before, after):
+def _status_event(subscription, before, after, source=""):
     if before == after:
         return None
     data = subscription.event_data(**{"from": before, "to": after})
+    if source:
+        data["source"] = source
+    if after == Status.SUSPENDED and subscription.suspended_until:
+        data["until"] = subscription.suspended_until.isoformat()
     if after == Status.SUBSCRIBED:
         return record_event(subscription.profile, "subscribed", data)
     if after == Status.UNSUBSCRIBED:
         return record_event(subscription.profile, "unsubscribed", data)
     return record_event(subscription.profile, "subscription_status_changed", data)
+
+
+def _fields_event(subscription, changed, before_custom):
+    """Record which device and custom fields a change set (names only: values may be long)."""
+    names = [name for name in changed if name in DEVICE_FIELDS]
+    if "custom_values" in changed:
+        after = subscription.custom_values or {}
+        names += sorted(
+            f"custom_values.{key}"
+            for key in before_custom.keys() | after.keys()
+            if before_custom.get(key) != after.get(key)
+        )
+    if names:
+        record_event(
+            subscription.profile, "subscription_changed", subscription.event_data(fields=names)
+        )
+
+
+def resume_due(now=None):
+    """Subscribe again the suspended subscriptions whose until-date has passed, each recorded
+    in history as any status change. Periodic, on the worker; safe on several at once."""
+    now = now or timezone.now()
+    due = Subscription.objects.filter(status=Status.SUSPENDED, suspended_until__lte=now)
+    resumed = []
+    for pk in due.values_list("pk", flat=True)[:RESUME_CHUNK]:
+        with transaction.atomic():
+            subscription = (
+                Subscription.objects.select_for_update(skip_locked=True)
+                .select_related("profile", "resource", "channel")
+                .filter(pk=pk, status=Status.SUSPENDED, suspended_until__lte=now)
+                .first()
+            )
+            if subscription is not None:
+                update_subscription(subscription, status=Status.SUBSCRIBED, source="suspension_end")
+                resumed.append(subscription)
+    return resumed
 
 
 def set_categories(subscription, categories):

@@ -75,3 +75,14 @@ STANDARD_TABS = [
 def default_tab_fields(slug):
     """Return the standard fields a standard tab shows until someone changes it."""
     return [field.name for field in STANDARD_FIELDS if slug in field.tabs]
+
+
+# The cog groups the fields it offers under the tab each belongs to (its first standard tab
+# besides Main, which repeats fields of the others); fields of no tab come last.
+OTHER_FIELDS_GROUP = ("other", "Other fields")
+
+
+def home_tab(field):
+    """Return the slug of the standard tab a field is grouped under in the cog ("other")."""
+    tabs = [slug for slug in field.tabs if slug != "main"] or list(field.tabs)
+    return tabs[0] if tabs else OTHER_FIELDS_GROUP[0]

@@ -490,6 +490,11 @@ class Subscription(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="subscriptions")
     contact = models.CharField(max_length=CONTACT_MAX_LENGTH, help_text="Address, phone, token…")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBSCRIBED)
+    suspended_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A suspended subscription is subscribed again from this moment (empty: never).",
+    )
     priority = models.IntegerField(
         default=0,
         validators=[MinValueValidator(PRIORITY_MIN), MaxValueValidator(PRIORITY_MAX)],
@@ -557,6 +562,12 @@ class Subscription(models.Model):
             models.Index(fields=["profile", "resource", "channel", "priority"]),
             # An import matched by a subscription's contact (subscription_email, push_token…).
             models.Index(fields=["contact"], name="subscription_contact"),
+            # The worker's look-up of suspensions that are over (few rows have a date).
+            models.Index(
+                fields=["suspended_until"],
+                condition=Q(suspended_until__isnull=False),
+                name="subscription_suspended_until",
+            ),
         ]
 
     def __str__(self):
@@ -753,6 +764,32 @@ def check_new_subscription(
     return NewSubscription(subscription, cleaned_categories, priority is not None)
 
 
+def _check_suspension(errors, values, subscription, until):
+    """File the end of a suspension in ``values``: a moment to come, for a suspended one."""
+    status = values.get("status", subscription.status)
+    if until is UNSET:
+        if status != Status.SUSPENDED:
+            values["suspended_until"] = None
+        return
+    try:
+        until = (
+            None
+            if is_empty(until)
+            else Subscription._meta.get_field("suspended_until").clean(until, subscription)
+        )
+    except ValidationError as error:
+        errors["suspended_until"] = error.messages
+        return
+    if until is not None and timezone.is_naive(until):
+        until = timezone.make_aware(until)
+    if until is not None and status != Status.SUSPENDED:
+        errors["suspended_until"] = ["Only a suspended subscription resumes at a date."]
+    elif until is not None and until <= timezone.now():
+        errors["suspended_until"] = ["Enter a moment in the future."]
+    else:
+        values["suspended_until"] = until
+
+
 @dataclass
 class SubscriptionChange:
     """A change of a subscription checked by ``check_subscription_change``, not saved yet."""
@@ -770,14 +807,18 @@ def check_subscription_change(
     categories=UNSET,
     custom_values=UNSET,
     device=UNSET,
+    suspended_until=UNSET,
 ):
     """Check a change of a subscription's status, priority, categories, custom values (merged
-    into the current ones: None or "" removes one) or device fields; return it."""
+    into the current ones: None or "" removes one), device fields or the end of a suspension
+    (only a suspended subscription has one; leaving "suspended" drops it); return it."""
     if subscription.is_deleted:
         raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
     errors, values = {}, {}
     if status is not UNSET:
         values["status"] = _collect(errors, "status", clean_status, status)
+    if status is not UNSET or suspended_until is not UNSET:
+        _check_suspension(errors, values, subscription, suspended_until)
     if priority is not UNSET:
         values["priority"] = _collect(errors, "priority", clean_priority, priority)
     if categories is not UNSET:

@@ -67,7 +67,8 @@ def test_it_rejects_a_file_that_is_not_an_image(client, bob, profile):
     fake = SimpleUploadedFile("me.png", b"<svg onload=alert(1)>", content_type="image/png")
     response = client.post(url(profile, "avatar_edit"), {"avatar": fake}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "Avatar: upload a PNG, JPEG, GIF or WebP image. This file is not an image." in (
+    # Shown beside the avatar field, without the field name the message begins with.
+    assert "Upload a PNG, JPEG, GIF or WebP image. This file is not an image." in (
         response.content.decode()
     )
     profile.refresh_from_db()

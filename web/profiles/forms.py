@@ -165,13 +165,62 @@ class DefaultTabForm(forms.Form):
 
 
 class TabFieldsForm(forms.Form):
+    """The fields a tab shows, in order: checkboxes grouped by tab, and the chosen fields'
+    order (``order``, as the form showed it) with a button moving one up or down (``move``).
+
+    The cleaned ``fields`` keep the shown order, fields newly checked coming last (or, with
+    no ``order`` posted, the order they were posted in); then ``move`` is applied.
+    """
+
     fields = forms.MultipleChoiceField(
         label="Fields shown", required=False, widget=forms.CheckboxSelectMultiple
     )
+    # Not checked against the choices: a field removed meanwhile drops out of the order.
+    order = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    move = forms.CharField(required=False)
 
     def __init__(self, *args, database, **kwargs):
         super().__init__(*args, **kwargs)
+        self.database = database
         self.fields["fields"].choices = database.field_choices()
+        if "fields" in self.initial:
+            self.initial.setdefault("order", self.initial["fields"])
+
+    def groups(self):
+        """Return (tab label, checkboxes) for the chooser, grouped by the tab of each field."""
+        boxes = {box.data["value"]: box for box in self["fields"]}
+        return [
+            (label, [boxes[key] for key, _ in choices])
+            for label, choices in self.database.field_groups()
+        ]
+
+    def ordered(self):
+        """Return (key, label) of the chosen fields in the order the tab shows them."""
+        labels = dict(self.fields["fields"].choices)
+        keys = self["order"].value() or self["fields"].value() or []
+        return [(key, labels[key]) for key in keys if key in labels]
+
+    def clean(self):
+        data = super().clean()
+        chosen, shown = data.get("fields") or [], data.get("order") or []
+        fields = [key for key in shown if key in chosen]
+        fields += [key for key in chosen if key not in fields]
+        key, _, direction = (data.get("move") or "").rpartition(":")
+        if key in fields and direction in ("up", "down"):
+            at = fields.index(key)
+            to = at - 1 if direction == "up" else at + 1
+            if 0 <= to < len(fields):
+                fields[at], fields[to] = fields[to], fields[at]
+        data["fields"] = fields
+        return data
+
+    def moved(self):
+        """Return what the ``move`` button did, said for people (empty if none was pressed)."""
+        key, _, direction = (self.cleaned_data.get("move") or "").rpartition(":")
+        labels = dict(self.fields["fields"].choices)
+        if key in self.cleaned_data["fields"] and direction in ("up", "down"):
+            return f"“{labels[key]}” moved {direction}."
+        return ""
 
 
 class NewTabForm(TabFieldsForm):

@@ -8,12 +8,19 @@ errors are put beside the fields they name.
 from django import forms
 from django.core.exceptions import ValidationError
 
-from core.fieldtypes import is_empty
+from core.fieldtypes import input_value, is_empty
 from core.forms import custom_form_field
 from core.status import Status
 from core.text import whole_number
 from operations.subscriptions import subscribe, update_subscription
-from subscriptions.models import DEVICE_FIELDS, Category, Channel, Resource, Subscription
+from subscriptions.models import (
+    DEVICE_FIELDS,
+    UNSET,
+    Category,
+    Channel,
+    Resource,
+    Subscription,
+)
 
 CUSTOM_PREFIX = "field_"
 REGISTRATION_FIELDS = ["reg_ip", "reg_source"]
@@ -146,32 +153,95 @@ class SubscriptionForm(forms.Form):
         except ValidationError as error:
             _apply_errors(self, error)
             return None
+        self.replaced = result.replaced  # the old subscriptions a limit made it replace
         return result.subscription
 
 
 class RowForm(forms.Form):
-    """The inline change of one subscription's status and priority."""
+    """The inline change of one subscription's status, priority and end of suspension."""
 
     status = forms.ChoiceField(choices=Status.choices)
     priority = forms.CharField(widget=forms.NumberInput(attrs={"step": 1}))
+    suspended_until = forms.DateTimeField(
+        label="Suspended until",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Subscribed again from then on. Empty: until someone changes it.",
+    )
 
     def __init__(self, *args, subscription, **kwargs):
         kwargs.setdefault("prefix", f"s-{subscription.public_id}")
         kwargs.setdefault(
-            "initial", {"status": subscription.status, "priority": subscription.priority}
+            "initial",
+            {
+                "status": subscription.status,
+                "priority": subscription.priority,
+                "suspended_until": subscription.suspended_until,
+            },
         )
         super().__init__(*args, **kwargs)
         self.subscription = subscription
+
+    def shows_until(self):
+        """Whether the until-date is asked for: on a suspended subscription (or its error)."""
+        status = self["status"].value()
+        return status == Status.SUSPENDED or bool(self.errors.get("suspended_until"))
 
     def save(self):
         """Apply the change; return True, or False with the errors set beside the fields."""
         if not self.is_valid():
             return False
+        suspended = self.cleaned_data["status"] == Status.SUSPENDED
         try:
             update_subscription(
                 self.subscription,
                 status=self.cleaned_data["status"],
                 priority=self.cleaned_data["priority"],
+                # Leaving "suspended" drops the date (the field may still hold the old one).
+                suspended_until=self.cleaned_data["suspended_until"] if suspended else UNSET,
+            )
+        except ValidationError as error:
+            _apply_errors(self, error)
+            return False
+        return True
+
+
+class FieldsForm(forms.Form):
+    """Change a subscription's device fields and its resource's custom fields after creation."""
+
+    def __init__(self, *args, subscription, **kwargs):
+        kwargs.setdefault("prefix", f"f-{subscription.public_id}")
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        for name, field in forms.fields_for_model(Subscription, fields=DEVICE_FIELDS).items():
+            field.required = False
+            self.fields[name] = field
+            self.initial[name] = getattr(subscription, name)
+        self.custom_definitions = list(subscription.resource.fields.all())
+        for definition in self.custom_definitions:
+            key = CUSTOM_PREFIX + definition.name
+            self.fields[key] = custom_form_field(definition)
+            self.initial[key] = input_value((subscription.custom_values or {}).get(definition.name))
+
+    def device_fields(self):
+        return [self[name] for name in DEVICE_FIELDS]
+
+    def custom_fields(self):
+        return [self[CUSTOM_PREFIX + d.name] for d in self.custom_definitions]
+
+    def save(self):
+        """Write the fields (history records which changed); return True, or False with the
+        errors beside the fields."""
+        if not self.is_valid():
+            return False
+        data = self.cleaned_data
+        try:
+            update_subscription(
+                self.subscription,
+                device={name: data[name] for name in DEVICE_FIELDS},
+                custom_values={
+                    d.name: data.get(CUSTOM_PREFIX + d.name) for d in self.custom_definitions
+                },
             )
         except ValidationError as error:
             _apply_errors(self, error)

@@ -12,6 +12,11 @@ urlpatterns = [
         name="change",
     ),
     path(
+        "<str:profile_id>/subscriptions/<str:subscription_id>/fields/",
+        views.change_fields,
+        name="fields",
+    ),
+    path(
         "<str:profile_id>/subscriptions/<str:subscription_id>/categories/",
         views.change_categories,
         name="categories",

@@ -6,6 +6,7 @@ form is shown again with its errors beside the fields (status 200 so htmx swaps 
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
@@ -20,13 +21,16 @@ from django.views.decorators.http import (
 )
 from django.views.decorators.vary import vary_on_headers
 
-from core.fieldtypes import display_value, is_empty
+from core.fieldtypes import display_value, is_empty, typed_display
 from core.htmx import ANY_TARGET, after_change, render_partials
+from core.names import language_label
 from core.status import Status
 from core.text import whole_number
 from operations import subscriptions as operations
 from subscriptions.models import (
+    CHANNEL_LIMIT,
     DEVICE_FIELDS,
+    PROFILE_LIMIT,
     Resource,
     Subscription,
     SuppressedAddress,
@@ -34,8 +38,9 @@ from subscriptions.models import (
 )
 from web.profiles.access import get_profile_for_user
 from web.profiles.sections import render_section
+from web.templatetags.moments import moment_html
 
-from .forms import RowForm, SubscriptionForm
+from .forms import FieldsForm, RowForm, SubscriptionForm
 
 VIEW = "subscriptions.view_subscription"
 ADD = "subscriptions.add_subscription"
@@ -52,6 +57,7 @@ class Row:
     suppressed: bool = False
     confirmation_url: str = ""
     category_errors: list = field(default_factory=list)
+    fields_form: FieldsForm | None = None  # the device and custom fields, being edited
 
     def categories(self):
         """Return (category, subscribed) for each category of the resource."""
@@ -68,10 +74,19 @@ class Row:
                 continue
             display = getattr(subscription, f"get_{name}_display", None)
             label = Subscription._meta.get_field(name).verbose_name
-            rows.append((label[:1].upper() + label[1:], display() if display else value))
-        labels = {f.name: f.display_label() for f in subscription.resource.fields.all()}
+            value = display() if display else moment_html(value)  # a time as every page has it
+            if name == "platform_language":
+                value = language_label(value)  # "French (fr)"
+            rows.append((label[:1].upper() + label[1:], value))
+        definitions = {f.name: f for f in subscription.resource.fields.all()}
         for name, value in (subscription.custom_values or {}).items():
-            rows.append((labels.get(name, name), display_value(value)))
+            definition = definitions.get(name)
+            if definition is None:
+                rows.append((name, display_value(value)))
+                continue
+            value = typed_display(definition.type, value)  # a date as a date, not RFC 3339
+            shown = moment_html(value) if isinstance(value, datetime) else display_value(value)
+            rows.append((definition.display_label(), shown))
         return rows
 
 
@@ -88,9 +103,12 @@ class ResourceGroup:
     channels: list
 
 
-def _section_context(request, profile, *, form=None, row_forms=None, category_errors=None):
+def _section_context(
+    request, profile, *, form=None, row_forms=None, category_errors=None, fields_forms=None
+):
     """Build the section: subscriptions grouped by resource then channel, by priority."""
     row_forms = row_forms or {}
+    fields_forms = fields_forms or {}
     category_errors = category_errors or {}
     subscriptions = list(
         profile.subscriptions.for_display()
@@ -129,6 +147,7 @@ def _section_context(request, profile, *, form=None, row_forms=None, category_er
                             else ""
                         ),
                         category_errors=category_errors.get(public_id, []),
+                        fields_form=fields_forms.get(public_id),
                     )
                 )
             channels.append(ChannelGroup(channel, rows, delivery))
@@ -168,11 +187,31 @@ def _answer(request, profile, **kwargs):
     return render_section(request, profile, "subscriptions", ctx, partials={ANY_TARGET: "body"})
 
 
-def _done(request, profile):
-    """After a valid change: the updated section for htmx, a redirect (PRG) otherwise."""
+def _done(request, profile, message=""):
+    """After a valid change: the updated section for htmx, a redirect (PRG) otherwise; the
+    message says what changed (in ``#messages``, swapped out of band for htmx)."""
     return after_change(
-        request, fragment=lambda: _answer(request, profile), redirect_to=_section_url(profile)
+        request,
+        fragment=lambda: _answer(request, profile),
+        redirect_to=_section_url(profile),
+        message=message,
     )
+
+
+def _named(subscription):
+    return f"{subscription.contact} ({subscription.resource.name}, {subscription.channel.name})"
+
+
+def _added_message(subscription, replaced):
+    """Say what was added, and which subscriptions a limit made it replace."""
+    text = f"Subscription {_named(subscription)} added."
+    if replaced:
+        names = "; ".join(_named(old) for old in replaced)
+        text += (
+            f" The limit of {CHANNEL_LIMIT} subscriptions per resource and channel "
+            f"({PROFILE_LIMIT} per profile) was reached: it replaced {names}."
+        )
+    return text
 
 
 def _subscription(profile, subscription_id):
@@ -209,9 +248,10 @@ def add_subscription(request, profile_id):
             )
         return _answer(request, profile, form=form)
     form = SubscriptionForm(request.POST, add_url=_add_url(profile))
-    if form.subscribe(profile) is None:
+    subscription = form.subscribe(profile)
+    if subscription is None:
         return _answer(request, profile, form=form)
-    return _done(request, profile)
+    return _done(request, profile, _added_message(subscription, form.replaced))
 
 
 @login_required
@@ -223,7 +263,26 @@ def change_subscription(request, profile_id, subscription_id):
     form = RowForm(request.POST, subscription=subscription)
     if not form.save():
         return _answer(request, profile, row_forms={subscription.public_id: form})
-    return _done(request, profile)
+    status = subscription.get_status_display().lower()
+    message = f"Subscription {_named(subscription)} saved: {status}, priority "
+    return _done(request, profile, f"{message}{subscription.priority}.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def change_fields(request, profile_id, subscription_id):
+    """Change a subscription's device and custom fields; GET shows the form in its row."""
+    profile = get_profile_for_user(request, profile_id, CHANGE)
+    subscription = _subscription(profile, subscription_id)
+    data = request.POST if request.method == "POST" else None
+    form = FieldsForm(data, subscription=subscription)
+    if request.method == "POST" and form.save():
+        return _done(request, profile, f"Fields of {_named(subscription)} saved.")
+    if request.method == "GET" and request.htmx:  # the form alone, opened in its row
+        ctx = {"profile": profile, "row": Row(subscription, None, fields_form=form)}
+        return render_partials(request, TEMPLATE, ctx, ["fields-form"])
+    return _answer(request, profile, fields_forms={subscription.public_id: form})
 
 
 @login_required
@@ -236,7 +295,8 @@ def change_categories(request, profile_id, subscription_id):
         operations.set_categories(subscription, request.POST.getlist("categories"))
     except ValidationError as error:
         return _answer(request, profile, category_errors={subscription.public_id: error.messages})
-    return _done(request, profile)
+    names = ", ".join(c.name for c in subscription.categories.order_by("name")) or "none"
+    return _done(request, profile, f"Categories of {_named(subscription)} saved: {names}.")
 
 
 @login_required
@@ -244,8 +304,9 @@ def change_categories(request, profile_id, subscription_id):
 def delete_subscription(request, profile_id, subscription_id):
     """Delete a subscription (kept as deleted until a limit needs its place)."""
     profile = get_profile_for_user(request, profile_id, DELETE)
-    operations.delete_subscription(_subscription(profile, subscription_id))
-    return _done(request, profile)
+    subscription = _subscription(profile, subscription_id)
+    operations.delete_subscription(subscription)
+    return _done(request, profile, f"Subscription {_named(subscription)} deleted.")
 
 
 @require_GET

@@ -5,9 +5,12 @@ tab shows is part of working with the profiles (the spec gives it to "the user")
 ``change_profiledatabase`` stays with staff who define the database's structure.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -20,7 +23,7 @@ from ..forms import DefaultTabForm, NewTabForm, TabFieldsForm, add_model_errors
 from ..sections import current_page_url, render_tab, tab_context
 
 
-def _panel(request, profile, tab_slug=None, error="", **forms):
+def _panel(request, profile, tab_slug=None, error="", notice="", moved="", **forms):
     ctx = tab_context(request, profile, tab_slug, page_url=current_page_url(request, profile))
     database, tab = profile.database, ctx["tab"]
     ctx |= {
@@ -31,6 +34,8 @@ def _panel(request, profile, tab_slug=None, error="", **forms):
         or DefaultTabForm(tabs=ctx["tabs"], initial={"default_tab": database.default_tab}),
         "new_tab_form": forms.get("new_tab_form") or NewTabForm(database=database),
         "error": error,
+        "notice": notice,
+        "moved": moved,
     }
     return answer(
         request, "profiles/tab_settings.html", ctx, partials={ANY_TARGET: "settings-panel"}
@@ -83,8 +88,21 @@ def tab_fields(request, profile_id):
             add_model_errors(form, error)
         else:
             profile.database = database
+            if form.moved():  # the order is being arranged: the settings stay open
+                return _moved(request, profile, tab.slug, form)
             return _done(request, profile, tab.slug, f"Fields of “{tab.label}” saved.")
     return _panel(request, profile, tab.slug, fields_form=form)
+
+
+def _moved(request, profile, tab_slug, form):
+    """Answer a field moved up or down: the panel again (focus kept on the moved field's
+    button for htmx), or the settings page for a plain request."""
+    if not request.htmx:
+        messages.success(request, form.moved())
+        return redirect(
+            query_url(reverse("profiles:tab_settings", args=[profile.profile_id]), tab=tab_slug)
+        )
+    return _panel(request, profile, tab_slug, notice=form.moved(), moved=form.cleaned_data["move"])
 
 
 @login_required
