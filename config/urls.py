@@ -1,8 +1,10 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.api_root import APIRootView
 from web.subscriptions.views import confirm as confirm_subscription
 
 api_patterns = [
@@ -19,12 +21,15 @@ api_patterns = [
     path("", include("web.market.api_urls")),
     path("", include("web.pixels.api_urls")),
     path("", include("web.loyalty.api_urls")),
+    path("", APIRootView.as_view(), name="root"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="profiles:list", permanent=False), name="home"),
+    # Browsers ask for /favicon.ico on pages that name none (the admin, the API's).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg")), name="favicon"),
     path("accounts/", include("web.accounts.urls")),  # before Django's: its password reset
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

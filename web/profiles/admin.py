@@ -225,6 +225,10 @@ class ProfileAdminForm(forms.ModelForm):
 @admin.register(Profile)
 class ProfileAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     form = ProfileAdminForm
+
+    class Media:
+        css = {"all": ["css/admin.css"]}  # the avatar preview
+
     list_display = [
         "profile_id",
         "email",
@@ -333,9 +337,11 @@ class ProfileAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     def avatar_preview(self, obj):
         if not obj.avatar:
             return "No avatar (uploaded on the profile page)."
+        # Served by the profile page's avatar view, which checks the staff member may see
+        # the profile (media files are never public); a class, not a style: strict CSP.
         return format_html(
-            '<img src="{}" alt="" width="64" height="64" style="object-fit:cover">',
-            obj.avatar.url,
+            '<img src="{}" alt="" width="64" height="64" class="avatar-preview">',
+            reverse("profiles:avatar", args=[obj.profile_id]),
         )
 
     def save_model(self, request, obj, form, change):

@@ -1,3 +1,5 @@
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from profiles.models import ProfileDatabase
@@ -23,3 +25,20 @@ class VisibleDatabaseField(serializers.PrimaryKeyRelatedField):
         if isinstance(data, bool):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
+class AvatarURLField(serializers.Field):
+    """The avatar's URL, or null: the API endpoint that sends the image to a user who may see
+    the profile (media files are never served publicly)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, profile):
+        if not profile.avatar:
+            return None
+        url = reverse("api:profile-avatar", args=[profile.profile_id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url

@@ -25,7 +25,7 @@ from operations.profiles import create_profile, update_profile
 from profiles.fields import STANDARD_FIELDS
 from profiles.models import CustomField, Profile, ProfileDatabase, locate
 
-from .fields import VisibleDatabaseField
+from .fields import AvatarURLField, VisibleDatabaseField
 
 # -- Profile databases -------------------------------------------------------------------
 
@@ -108,6 +108,7 @@ class ProfileSerializer(StrictModelSerializer):
         help_text="The profile database; required on create, cannot change afterwards."
     )
     phones = PhonesField()
+    avatar = AvatarURLField(help_text="The avatar image's URL (the API sends it), or null.")
     # The output key is `fields`; the attribute is the model's `custom_values`. Declared
     # fields are popped from the class body, so this does not hide Serializer.fields.
     fields = CustomValuesField(source="custom_values")

@@ -12,6 +12,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.negotiation import AnyAcceptNegotiation
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.views import Conflict, InVisibleDatabasesMixin, hold_batch_slot, query_flag
@@ -22,6 +23,7 @@ from operations.profiles import delete_profile
 from profiles.filters import DatabaseFilterSet, ProfileFilter
 from profiles.models import CustomField, Profile, ProfileDatabase
 
+from ..views.avatar import send_avatar
 from .serializers import (
     CustomFieldSerializer,
     DatabaseSerializer,
@@ -207,3 +209,18 @@ class ProfileViewSet(viewsets.ModelViewSet):
         response = Response(export_profile_data(profile))
         response["Content-Disposition"] = f'attachment; filename="profile-{profile_id}.json"'
         return response
+
+    @extend_schema(
+        request=None,
+        responses={(200, "image/*"): OpenApiTypes.BINARY},
+        description="The profile's avatar image (PNG, JPEG, GIF or WebP): the URL the "
+        "profile's `avatar` gives. 404 when the profile has no avatar.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        content_negotiation_class=AnyAcceptNegotiation,
+    )
+    def avatar(self, request, profile_id=None):
+        return send_avatar(self.get_object())

@@ -18,7 +18,11 @@ from ..sections import PAGE, current_page_url, header_context
 @require_GET
 def avatar(request, profile_id):
     """Send the avatar image (personal data: never a public media URL)."""
-    profile = get_profile_for_user(request, profile_id)
+    return send_avatar(get_profile_for_user(request, profile_id))
+
+
+def send_avatar(profile):
+    """Answer the profile's avatar file (the page and the API call it once access is checked)."""
     if not profile.avatar:
         raise Http404("This profile has no avatar.")
     try:

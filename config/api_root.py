@@ -1,0 +1,46 @@
+"""The API's root, /api/v1/: a link to each collection, browsable or JSON."""
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+LISTED = {"docs", "schema"}  # listed beside the collections
+
+
+def is_collection(pattern):
+    name = pattern.name or ""
+    return not pattern.pattern.converters and (name.endswith("-list") or name in LISTED)
+
+
+def collections(patterns, prefix=""):
+    """Yield (path, URL name) of every collection under ``patterns`` (the routers' ``…-list``
+    routes, which take no parameter), and of the docs and the schema."""
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from collections(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern) and is_collection(entry):
+            yield route.replace("^", "").replace("$", "").rstrip("/"), entry.name
+
+
+class APIRootView(APIView):
+    """Profiles API: each collection's URL. Authenticate with `Authorization: Token <key>`
+    (or a signed-in session); the docs list every endpoint and its fields."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = None
+
+    @extend_schema(exclude=True)
+    def get(self, request, format=None):
+        api = get_resolver().namespace_dict["api"][1]
+        links = {
+            path: reverse(f"api:{name}", request=request, format=format)
+            for path, name in sorted(collections(api.url_patterns))
+        }
+        return Response(links)
+
+    def get_view_name(self):
+        return "Profiles API"
