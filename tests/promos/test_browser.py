@@ -23,6 +23,13 @@ def until_settled(page, path, action):
     )
 
 
+def confirm(page, question):
+    """Answer the styled confirmation (never a native dialog) after checking its question."""
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog.locator(".confirm-question")).to_have_text(question)
+    dialog.locator(".confirm-ok").click()
+
+
 def test_a_marketer_attaches_activates_and_detaches_codes_in_place(
     logged_in_page, live_server, database, bob
 ):
@@ -72,7 +79,10 @@ def test_a_marketer_attaches_activates_and_detaches_codes_in_place(
     until_settled(
         page,
         "/promo-codes/detach/",
-        lambda: part.get_by_role("button", name="Detach code WELCOME2").click(),
+        lambda: (
+            part.get_by_role("button", name="Detach code WELCOME2").click(),
+            confirm(page, "Detach the code WELCOME2 from this profile?"),
+        ),
     )
     part = page.locator("#part-promo-codes")
     expect(part.locator(".part-notice")).to_have_text(

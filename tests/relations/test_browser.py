@@ -52,7 +52,12 @@ def test_a_marketer_adds_and_removes_a_relation_in_place(
     expect(row).to_contain_text("Ben Ray")
     expect(row).to_contain_text('{"source": "fair"}')
 
-    until_settled(page, "/remove/", lambda: row.get_by_role("button").click())
+    row.get_by_role("button").click()
+    dialog = page.locator("dialog.confirm-dialog")
+    expect(dialog.locator(".confirm-question")).to_have_text(
+        "Remove the “liked” relation with Ben Ray?"
+    )
+    until_settled(page, "/remove/", lambda: dialog.locator(".confirm-ok").click())
     expect(part.locator(".part-notice")).to_have_text("Relation removed: “liked” with Ben Ray.")
     expect(part).to_contain_text("The profile has no relations.")
     assert not Relation.objects.exists()
