@@ -422,6 +422,48 @@ def test_it_patches_status_priority_categories_and_fields(
     assert Event.objects.filter(type="subscription_categories_changed").count() == 1
 
 
+def test_a_suspension_with_an_end_is_patched_and_read(as_bob, subscription):
+    response = as_bob.patch(
+        sub_url(subscription),
+        {"status": "suspended", "suspended_until": "2099-01-31T09:00:00Z"},
+        format="json",
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["suspended_until"] == "2099-01-31T09:00:00Z"
+    subscription.refresh_from_db()
+    assert subscription.suspended_until.isoformat() == "2099-01-31T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"status": "suspended", "suspended_until": "2001-01-01T00:00:00Z"}, "future"),
+        ({"suspended_until": "2099-01-01T00:00:00Z"}, "Only a suspended subscription"),
+        ({"status": "suspended", "suspended_until": "soon"}, "format"),
+    ],
+)
+def test_a_bad_suspension_end_is_a_400_naming_it(as_bob, subscription, body, message):
+    response = as_bob.patch(sub_url(subscription), body, format="json")
+
+    assert response.status_code == 400
+    assert message in response.json()["suspended_until"][0]
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.suspended_until) == ("subscribed", None)
+
+
+def test_a_suspension_end_is_not_taken_on_create(as_bob, profile, resource):
+    body = {"resource": resource.pk, "channel": "email", "contact": "a@example.com"}
+
+    response = as_bob.post(
+        subs_url(profile), body | {"suspended_until": "2099-01-01T00:00:00Z"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "suspended_until" in response.json()
+    assert not Subscription.all_objects.exists()
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -270,6 +270,12 @@ class SubscriptionSerializer(StrictModelSerializer):
     priority = PriorityField(required=False, allow_null=True)
     categories = CategoryIdsField(required=False)
     fields = CustomValuesField(source="custom_values")
+    suspended_until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When a suspended subscription resumes by itself (null: when it is resumed); "
+        "only with status suspended, in the future, and only on an existing subscription.",
+    )
     confirmation_url = serializers.SerializerMethodField(
         help_text="The double opt-in link of an unconfirmed subscription (valid 7 days)."
     )
@@ -283,6 +289,7 @@ class SubscriptionSerializer(StrictModelSerializer):
             "channel",
             "contact",
             "status",
+            "suspended_until",
             "priority",
             "categories",
             "fields",
@@ -306,6 +313,10 @@ class SubscriptionSerializer(StrictModelSerializer):
         return fields
 
     def to_internal_value(self, data):
+        if self.instance is None and isinstance(data, dict) and "suspended_until" in data:
+            raise serializers.ValidationError(
+                {"suspended_until": ["Set it once the subscription exists (PATCH it)."]}
+            )
         if self.instance is not None and isinstance(data, dict):
             fixed = [name for name in self.FIXED if name in data]
             if fixed:
@@ -345,7 +356,7 @@ class SubscriptionSerializer(StrictModelSerializer):
             raise serializers.ValidationError({"priority": ["Enter a whole number."]})
         changes = {
             name: validated_data[name]
-            for name in ("status", "priority", "categories", "custom_values")
+            for name in ("status", "suspended_until", "priority", "categories", "custom_values")
             if name in validated_data
         }
         device = {name: validated_data[name] for name in DEVICE_FIELDS if name in validated_data}
