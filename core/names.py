@@ -52,6 +52,11 @@ def country_label(code):
     return f"{name} ({code.upper()})" if name else code
 
 
+def language_names():
+    """Return {language tag: English name} of the languages Django knows ("pt-br": ...)."""
+    return {code: info["name"] for code, info in LANG_INFO.items() if "name" in info}
+
+
 def language_name(tag):
     """Return the English name of a language tag ("pt-BR": Brazilian Portuguese), or ""."""
     tag = (tag or "").lower()

@@ -205,3 +205,15 @@ def test_countries_go_by_their_usual_names():
     assert country_label("gb") == "United Kingdom (GB)"
     assert country_label("KR") == "South Korea (KR)"
     assert country_label("US") == "United States (US)"
+
+
+def test_the_form_suggests_countries_and_languages_by_name(client, bob, database):
+    profile = ProfileFactory(database=database, country="FR", language="pt-BR")
+    client.force_login(bob)
+
+    tracked = client.get(edit_url(profile, "tracked")).content.decode()
+    personal = client.get(edit_url(profile, "personal")).content.decode()
+
+    assert re.search(r'<input[^>]*name="country"[^>]*list="id_country-names"', tracked)
+    assert '<option value="FR">France</option>' in tracked
+    assert '<option value="pt-br">Brazilian Portuguese</option>' in personal

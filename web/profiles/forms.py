@@ -6,17 +6,43 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.forms.models import modelform_factory
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
 from PIL import Image
 
 from core.fieldtypes import input_value
 from core.forms import custom_form_field
+from core.names import country_names, language_names
 from core.status import Status
 from core.text import normalize_phones
 from profiles.fields import FIELDS_BY_NAME
 from profiles.models import Profile, ProfileDatabase, check_profile_values
 
 CUSTOM_PREFIX = "custom."
+
+
+class CodeByNameInput(forms.TextInput):
+    """A code typed as before, suggested by name as one types ("Fra" offers France, FR):
+    a ``<datalist>`` of the known codes. A code the list lacks is still taken."""
+
+    def __init__(self, names, attrs=None):
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+        self.names = names
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or name}-names"
+        field = super().render(name, value, {**(attrs or {}), "list": list_id}, renderer)
+        options = format_html_join(
+            "",
+            '<option value="{}">{}</option>',
+            sorted(self.names().items(), key=lambda item: item[1]),
+        )
+        return format_html('{}<datalist id="{}">{}</datalist>', field, list_id, options)
+
+
 WIDGETS = {
+    "country": CodeByNameInput(country_names, attrs={"maxlength": 2}),
+    "reg_country": CodeByNameInput(country_names, attrs={"maxlength": 2}),
+    "language": CodeByNameInput(language_names),
     "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     "reg_date": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     "latitude": forms.NumberInput(attrs={"step": "0.000001", "min": "-90", "max": "90"}),
