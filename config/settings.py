@@ -224,6 +224,19 @@ MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", 10 * 1024 * 1024))
 BATCH_CONCURRENCY = int(os.environ.get("BATCH_CONCURRENCY", "4"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 
+# The cache holds what must agree across web processes (API throttling counts, cached
+# values): CACHE_URL names a Redis server (Django's own Redis backend), e.g.
+# redis://cache.internal:6379/0, shared by every gunicorn process on every host; without
+# it each process keeps its own in memory, which is right for one small machine.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -242,7 +255,8 @@ REST_FRAMEWORK = {
         "core.api.errors.FormParser",
         "core.api.errors.MultiPartParser",
     ],
-    # A load guard, not a security boundary: counted per process in the local cache.
+    # A load guard, not a security boundary: counted in the default cache (per process,
+    # unless CACHE_URL shares it between processes and hosts).
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
