@@ -7,16 +7,39 @@ summarises what goes with an object instead of listing every related row.
 from collections import Counter
 
 from django import forms
+from django.core.paginator import Paginator
 from django.db import router
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from . import scoping
 from .fieldtypes import parse_options
+from .keyset import estimated_count
 from .typedfields import named_messages
+
+
+class EstimatedCountPaginator(Paginator):
+    """A changelist's paginator for a big table: up to ``exact_up_to`` rows it counts (a
+    count that stops there); beyond, the count is PostgreSQL's planner estimate, and the
+    page says "about" (``templates/admin/pagination.html``). Never a COUNT over the table."""
+
+    exact_up_to = 1000
+
+    @cached_property
+    def _estimate(self):
+        return estimated_count(self.object_list, exact_up_to=self.exact_up_to)
+
+    @cached_property
+    def count(self):
+        return self._estimate[0]
+
+    @property
+    def estimated(self):
+        return not self._estimate[1]
 
 
 def summarised_deletion(objs, using):

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from audit.models import AuditEntry
 from core import scoping
-from core.admin import ReadOnlyAdminMixin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from profiles.models import Profile
 
 
@@ -15,6 +15,7 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["object_id", "profile_id", "actor_name"]
     date_hierarchy = "at"
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def get_queryset(self, request):

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin
 from core.jsonvalues import shown
 from history.models import Event
 from history.types import EVENT_TYPES, EVENT_TYPES_BY_SLUG, GROUP_LABELS
@@ -40,6 +40,7 @@ class EventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=type"]  # the search itself is get_search_results
     search_help_text = "A profile_id (24 hex digits) or an event type slug, e.g. click."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     list_per_page = 100
     raw_id_fields = ["profile"]

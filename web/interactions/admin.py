@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin, count_of
 from core.text import INT64_MAX
 from interactions.models import ControlGroup, Participation, Scenario, Trigger
 from interactions.steps import MAX_WAIT_SECONDS
@@ -160,6 +160,7 @@ class ParticipationAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
     search_fields = ["=profile__profile_id"]  # the search itself is get_search_results
     search_help_text = "A profile_id or an email."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     ordering = ["-id"]
     readonly_fields = [field.name for field in Participation._meta.fields]

@@ -4,7 +4,7 @@ superuser, or whoever may change jobs, may stop them."""
 from django.contrib import admin, messages
 from django_tasks_db.models import DBTaskResult
 
-from core.admin import ReadOnlyAdminMixin
+from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from jobs.models import Job
 from jobs.runner import cancel
 
@@ -32,6 +32,7 @@ class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=id", "created_by__username", "worker"]
     search_help_text = "A job's id, a user name or a worker's id."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = [field.name for field in Job._meta.fields]
     actions = ["stop"]
 

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 
-from core.admin import ScopedAdminMixin, count_of
+from core.admin import EstimatedCountPaginator, ScopedAdminMixin, count_of
 from loyalty.models import Membership, Program, Promotion, Tier, Transaction
 from operations.loyalty import enrol
 
@@ -132,6 +132,7 @@ class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=profile__profile_id"]  # the search itself is get_search_results
     search_help_text = "A profile_id or an email."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
     raw_id_fields = ["profile"]
     ordering = ["-id"]

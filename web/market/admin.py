@@ -9,7 +9,7 @@ again from the lines each time it is saved.
 from django import forms
 from django.contrib import admin
 
-from core.admin import ScopedAdminMixin
+from core.admin import EstimatedCountPaginator, ScopedAdminMixin
 from market.models import Order, OrderLine, Product
 
 SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
@@ -59,6 +59,7 @@ class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["=number", "=profile__profile_id", "=profile__email"]
     search_help_text = "An order number, a profile_id or an email."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     ordering = ["-id"]
     raw_id_fields = ["profile"]
     fields = ["database", "profile", "number", "status", "currency", "total", "created_at"]

@@ -3,7 +3,7 @@ visitor. Every list shows only the rows of the databases the staff member may se
 
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin, count_of
 from pixels.models import AnonymousHit, Goal, Pixel
 
 SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
@@ -48,6 +48,7 @@ class AnonymousHitAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=anonymous_id"]
     search_help_text = "A visitor's anonymous id, exactly."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
     ordering = ["-id"]
     readonly_fields = [field.name for field in AnonymousHit._meta.fields]

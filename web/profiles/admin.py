@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 
 from core.admin import (
+    EstimatedCountPaginator,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
     SummarisedDeleteMixin,
@@ -247,6 +248,7 @@ class ProfileAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
         "profile_id, MD5 or XXH."
     )
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     list_per_page = 50
     readonly_fields = [
@@ -370,6 +372,7 @@ class ProfilePhoneAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["=number"]
     search_help_text = "A phone in any international notation, e.g. +1 202 555 0179."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     fields = ["number", "profile_link", "database"]
     readonly_fields = fields

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import ScopedAdminMixin, SummarisedDeleteMixin
+from core.admin import EstimatedCountPaginator, ScopedAdminMixin, SummarisedDeleteMixin
 from promos.models import MAX_CODES_PER_LOAD, PromoCode, PromoPool, check_code
 
 
@@ -152,6 +152,7 @@ class PromoCodeAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     search_fields = ["^code"]
     search_help_text = "The start of a code (exactly, case included)."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER
     ordering = ["-id"]
     readonly_fields = [

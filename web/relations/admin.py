@@ -6,7 +6,7 @@ A relation's rules (one database, not to itself, small properties) are its model
 
 from django.contrib import admin
 
-from core.admin import ScopedAdminMixin, SummarisedDeleteMixin, count_of
+from core.admin import EstimatedCountPaginator, ScopedAdminMixin, SummarisedDeleteMixin, count_of
 from relations.models import Relation, RelationType
 
 SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
@@ -37,6 +37,7 @@ class RelationTypeAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmi
 @admin.register(Relation)
 class RelationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     database_path = "type__database"
+    paginator = EstimatedCountPaginator
     list_display = ["from_profile", "type", "to_profile", "created_at"]
     list_filter = [("type", admin.RelatedOnlyFieldListFilter), "created_at"]
     list_select_related = ["type", "from_profile", "to_profile"]

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import ScopedAdminMixin, SummarisedDeleteMixin, count_of
+from core.admin import EstimatedCountPaginator, ScopedAdminMixin, SummarisedDeleteMixin, count_of
 from operations.segments import add_to_segment, remove_from_segment
 from segments.models import Segment, SegmentMembership
 
@@ -63,6 +63,7 @@ class SegmentMembershipForm(forms.ModelForm):
 @admin.register(SegmentMembership)
 class SegmentMembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     database_path = "segment__database"
+    paginator = EstimatedCountPaginator
     form = SegmentMembershipForm
     list_display = ["profile", "segment", "database", "added_at"]
     list_filter = ["segment__database", "segment", "added_at"]

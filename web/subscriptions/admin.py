@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from core import scoping
-from core.admin import ScopedAdminMixin, TypedFieldForm, add_check_errors
+from core.admin import EstimatedCountPaginator, ScopedAdminMixin, TypedFieldForm, add_check_errors
 from core.text import normalize_email
 from operations.subscriptions import delete_subscription, subscribe, update_subscription
 from subscriptions.models import (
@@ -208,6 +208,8 @@ class SubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Every write goes through operations.subscriptions: limits, priority rule, history."""
 
     database_path = "profile__database"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     form = SubscriptionAdminForm
     list_display = [
         "public_id",
@@ -311,6 +313,7 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
     search_fields = ["^address", "=profile_id"]
     search_help_text = "The beginning of an address, or a profile_id."
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     show_facets = admin.ShowFacets.NEVER  # counting per filter option scans the table
     readonly_fields = ["profile_link", "created_at"]
 

@@ -4,7 +4,7 @@ database has, one to the email)."""
 
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin, count_of
 from core.jsonvalues import shown
 from webforms.models import Form, Submission
 
@@ -40,6 +40,7 @@ class SubmissionAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """What visitors submitted: a record, read-only."""
 
     database_path = "form__database"
+    paginator = EstimatedCountPaginator
     list_display = ["submitted_at", "form", "profile", "anonymous_id"]
     list_filter = [("form", admin.RelatedOnlyFieldListFilter), "submitted_at"]
     list_select_related = ["form", "profile"]
