@@ -9,7 +9,9 @@
   "use strict";
 
   var TAB = "[role=tab]";
-  var pendingFocus = null; // id of the tab bar whose selected tab should get the focus
+  // The tab bar whose selected tab gets the focus when its new copy arrives: its id, and
+  // the tab list there when the key was pressed (until it is replaced, nothing is due).
+  var pending = null;
 
   function tabsOf(list) {
     return Array.prototype.slice.call(list.querySelectorAll(TAB));
@@ -43,20 +45,30 @@
     event.preventDefault();
     if (!next || next === tab) return;
     var bar = list.closest("[id]");
-    pendingFocus = bar ? bar.id : null;
+    pending = bar ? { id: bar.id, list: list } : null;
     next.focus();
+    // A key pressed right after a swap may reach a tab htmx has not set up yet: a click
+    // there would load the whole page (and lose the focus). Setting it up twice is harmless.
+    if (window.htmx) window.htmx.process(next);
     next.click(); // app.js marks it selected; htmx loads it
     rove(list.parentElement);
   });
 
-  // Clicks and arrow keys both end here: the new tab bar arrives with the answer.
+  // The new tab bar arrives with the answer, swapped out of band; one answer may settle
+  // in several steps, so wait for the bar's tab list to be a new one before moving focus.
+  function restoreFocus() {
+    if (!pending) return;
+    var bar = document.getElementById(pending.id);
+    var list = bar && (bar.matches("[role=tablist]") ? bar : bar.querySelector("[role=tablist]"));
+    if (!list || list === pending.list) return;
+    pending = null;
+    var selected = list.querySelector(TAB + "[aria-selected=true]");
+    if (selected && document.activeElement !== selected) selected.focus();
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
     rove(document);
-    if (!pendingFocus) return;
-    var bar = document.getElementById(pendingFocus);
-    pendingFocus = null;
-    var selected = bar && bar.querySelector(TAB + "[aria-selected=true]");
-    if (selected && document.activeElement !== selected) selected.focus();
+    restoreFocus();
   });
 
   // A table stacked into rows on a narrow screen shows each cell's column name beside it
@@ -99,6 +111,7 @@
 
   document.addEventListener("htmx:load", function () {
     refresh(document);
+    restoreFocus();
   });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {
