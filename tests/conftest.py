@@ -156,14 +156,19 @@ def browser():
         connections.close_all()
 
 
+def log_in(page, base_url, username):
+    """Log a browser page in through the login form (the factories' password)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/profiles/")
+
+
 @pytest.fixture
 def logged_in_page(browser, live_server, bob):
     """A browser page logged in as bob."""
     page = browser.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "bob")
-    page.fill("input[name=password]", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/profiles/")
+    log_in(page, live_server.url, "bob")
     yield page
     page.close()

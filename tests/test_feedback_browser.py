@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from profiles.models import Profile
 from segments.models import Segment, SegmentMembership
 from subscriptions.models import Subscription
+from tests.conftest import log_in
 from tests.factories import ProfileFactory
 from tests.subscriptions.factories import ResourceFactory, SubscriptionFactory
 
@@ -40,11 +41,7 @@ def alice_page(browser, live_server, alice):
     page = browser.new_page()
     native = []
     page.on("dialog", lambda dialog: (native.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", "correct horse battery staple")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/profiles/")
+    log_in(page, live_server.url, "alice")
     yield page
     page.close()
     assert native == [], f"a native dialog appeared: {native}"
