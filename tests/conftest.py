@@ -156,11 +156,14 @@ def browser():
         connections.close_all()
 
 
-def log_in(page, base_url, username):
-    """Log a browser page in through the login form (the factories' password)."""
+FACTORY_PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def log_in(page, base_url, username, password=FACTORY_PASSWORD):
+    """Log a browser page in through the login form (by default the factories' password)."""
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "correct horse battery staple")
+    page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/profiles/")
 

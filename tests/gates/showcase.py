@@ -16,6 +16,7 @@ from jobs.models import Job
 from pixels.models import Pixel
 from profiles.models import Profile
 from relations.models import Relation, RelationType
+from tests import conftest
 from web.profiles.sections import sections
 
 PASSWORD = "correct horse battery staple"
@@ -109,8 +110,4 @@ def build_showcase(profiles=30):
 
 
 def log_in(page, base_url, showcase):
-    page.goto(f"{base_url}{reverse('login')}")
-    page.fill("input[name=username]", showcase.username)
-    page.fill("input[name=password]", showcase.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}{reverse('profiles:list')}")
+    conftest.log_in(page, base_url, showcase.username, showcase.password)

@@ -19,10 +19,11 @@ from playwright.sync_api import expect
 from jobs.models import Job
 from profiles.models import Profile, ProfileDatabase
 from subscriptions.models import Subscription
+from tests import conftest
 
 pytestmark = [pytest.mark.browser, pytest.mark.gates, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+
 # A 1x1 PNG: the avatar the header, the admin and the API show.
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -87,11 +88,7 @@ def demo(bob, alice):
 def log_in(browser, live_server, username):
     page = browser.new_page()
     console = Console(page)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/profiles/")
+    conftest.log_in(page, live_server.url, username)
     return page, console
 
 
