@@ -148,6 +148,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
         }
     )
+# Read replicas (PostgreSQL streaming standbys): DATABASE_REPLICA_URLS, comma-separated URLs
+# as DATABASE_URL, become replica_1, replica_2… The list pages, history, exports and the
+# API's GETs read from one of them; everything else, and a user who wrote in the last
+# REPLICA_STICKY_SECONDS, uses the primary (core/db_routing.py). In tests a replica is a
+# mirror of the test database (no database of its own is created).
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    DATABASES[f"replica_{_number}"] = dj_database_url.parse(
+        _url,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+        test_options={"MIRROR": "default"},
+    )
+if len(DATABASES) > 1:
+    DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
+    MIDDLEWARE.append("core.db_routing.ReplicaMiddleware")
+REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 
+from core.db_routing import replica_reads
 from core.fieldtypes import input_value
 from core.status import Status
 from core.text import neutralise
@@ -103,7 +104,14 @@ def _cell(value):
 
 
 def step(job):
-    """Write the next chunk of rows; the last chunk also makes the XLSX if asked."""
+    """Write the next chunk of rows; the last chunk also makes the XLSX if asked. The rows
+    are read from a read replica when there is one that holds the job already (and with it
+    all that was written before the export was asked for)."""
+    with replica_reads(after=job):
+        return _step(job)
+
+
+def _step(job):
     path = file_path(job)
     position, total = job.position, None
     names = standard_columns()
