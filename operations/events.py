@@ -15,12 +15,17 @@ the change:
   (``operations.location``).
 """
 
+import contextlib
+import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 
+import orjson
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.signals import log_updates
 from core.status import Status
 from history.models import Event
 from history.reports import UTM_TAGS, clean_reported_event, click_utm
@@ -28,7 +33,7 @@ from history.services import record_event
 from profiles.models import Profile
 from subscriptions.models import ContactKind, Subscription, SuppressedAddress
 
-from .location import locate_from_event
+from .location import PLACE_FIELDS, locate_from_event, location_change, newest_located_actions
 from .profiles import change_status, suppress_address
 from .subscriptions import confirm, set_status
 
@@ -143,14 +148,27 @@ def ingest_event(profile, type, data=None, occurred_at=None):
 
 
 # -- Ingestion of a batch ------------------------------------------------------------------
+#
+# The batch is applied set-wise, in a number of queries that does not grow with its size:
+# one for the profiles, one for the subscriptions the events name (when any does), one
+# write of all the events (ids taken from the sequence, then COPY on PostgreSQL), and, for
+# the effects: the click tags and the IPs folded per profile in time order over the rows
+# read under lock, written with one UPDATE and one audit insert. The rare effects (bounces,
+# complaints, unsubscribe and confirmation clicks) run one by one, oldest first, through
+# the operations that own them, before the fold reads the rows.
+
+# The fields the per-profile fold of clicks and IPs may change.
+FOLDED_FIELDS = (*UTM_TAGS, "ip", "country", *PLACE_FIELDS)
+EVENT_COLUMNS = ("id", "profile_id", "type", "occurred_at", "recorded_at", "data")
 
 
 @dataclass
 class Outcome:
-    """The answer for one reported event: the event created, or the errors by field."""
+    """The answer for one reported event: the id of the event created, or the errors by
+    field."""
 
     index: int
-    event: Event | None = None
+    id: int | None = None
     errors: dict = field(default_factory=dict)
 
     @property
@@ -158,50 +176,220 @@ class Outcome:
         return "error" if self.errors else "created"
 
 
+@dataclass
+class _Accepted:
+    outcome: Outcome
+    pk: int  # the profile's
+    type: str
+    occurred_at: object
+    data: dict
+    subscription: object = None
+
+
 def ingest_events(user, items):
     """Validate and record reported events; return one Outcome per item, in order.
 
-    Good events are kept whatever happens to the bad ones. Events without side effects
-    are written in one insert; the others are applied one by one, oldest first.
+    Good events are kept whatever happens to the bad ones. All events are written in one
+    insert; their side effects are applied in time order (see above).
     """
     now = timezone.now()
     outcomes, pending = [], []
     for index, item in enumerate(items):
         values, errors = clean_reported_event(item, now)
-        outcomes.append(Outcome(index, errors=errors))
+        outcome = Outcome(index, errors=errors)
+        outcomes.append(outcome)
         if not errors:
-            pending.append((outcomes[-1], values))
-    ids = {values["profile_id"] for _, values in pending}
-    profiles = {
-        profile.profile_id: profile
-        for profile in Profile.objects.visible_to(user).filter(profile_id__in=ids)
-    }
-    plain, effectful = [], []
+            pending.append((outcome, values))
+    if not pending:
+        return outcomes
+    keys = dict(
+        Profile.objects.visible_to(user)
+        .filter(profile_id__in={values["profile_id"] for _, values in pending})
+        .values_list("profile_id", "pk")
+    )
+    subscriptions = _named_subscriptions(values for _, values in pending)
+    accepted = []
     for outcome, values in pending:
-        profile = profiles.get(values["profile_id"])
-        if profile is None:
+        pk = keys.get(values["profile_id"])
+        if pk is None:
             outcome.errors = {"profile_id": [f"Unknown profile “{values['profile_id']}”."]}
             continue
         subscription = None
         if values["type"] in EFFECTS:
-            try:
-                subscription = named_subscription(profile, values["data"])
-            except ValidationError as error:
-                outcome.errors = {"data": error.message_dict}
-                continue
-        outcome.event = Event(
-            profile=profile,
-            type=values["type"],
-            occurred_at=values["occurred_at"],
-            data=values["data"],
+            public_id = values["data"].get("subscription")
+            if public_id is not None:
+                subscription = subscriptions.get(str(public_id))
+                if subscription is None or subscription.profile_id != pk:
+                    message = f"This profile has no subscription “{public_id}”."
+                    outcome.errors = {"data": {"subscription": [message]}}
+                    continue
+        accepted.append(
+            _Accepted(
+                outcome, pk, values["type"], values["occurred_at"], values["data"], subscription
+            )
         )
-        if has_effects(values["type"], values["data"]):
-            effectful.append((outcome.event, subscription))
-        else:
-            plain.append(outcome.event)
+    if not accepted:
+        return outcomes
     with transaction.atomic():
-        Event.objects.bulk_create(plain)
-        for event, subscription in sorted(effectful, key=lambda pair: pair[0].occurred_at):
-            event.save()
-            apply_effects(event, subscription)
+        _write_events(accepted, now)
+        effectful = sorted(
+            (event for event in accepted if has_effects(event.type, event.data)),
+            key=lambda event: event.occurred_at,
+        )
+        if effectful:
+            _apply_batch_effects(effectful)
     return outcomes
+
+
+def _named_subscriptions(values):
+    """Return {public id: live subscription} of those the effectful events name (one query)."""
+    named = {
+        str(v["data"]["subscription"])
+        for v in values
+        if v["type"] in EFFECTS and v["data"].get("subscription") is not None
+    }
+    if not named:
+        return {}
+    return {
+        subscription.public_id: subscription
+        for subscription in Subscription.objects.select_related("resource", "channel").filter(
+            public_id__in=named
+        )
+    }
+
+
+def _write_events(accepted, now):
+    """Insert the events in one go and give each outcome its event's id."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Event._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Event._meta.db_table, len(accepted)],
+            )
+            ids = [value for (value,) in cursor.fetchall()]
+            sql = f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:
+                for event, pk in zip(accepted, ids, strict=True):
+                    copy.write_row(
+                        (pk, event.pk, event.type, event.occurred_at, now, _json(event.data))
+                    )
+        for event, pk in zip(accepted, ids, strict=True):
+            event.outcome.id = pk
+        return
+    objects = Event.objects.bulk_create(
+        Event(
+            profile_id=event.pk,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            recorded_at=now,
+            data=event.data,
+        )
+        for event in accepted
+    )
+    for event, stored in zip(accepted, objects, strict=True):
+        event.outcome.id = stored.pk
+
+
+def _json(value):
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # a value orjson does not write (an integer beyond 64 bits)
+        return json.dumps(value)
+
+
+def _apply_batch_effects(effectful):
+    """Apply the effects of the events (oldest first): the rare ones one by one, then the
+    clicks' tags and the IPs folded per profile."""
+    rare = [event for event in effectful if event.type in EFFECTS and event.type != "click"]
+    if rare:
+        profiles = Profile.objects.in_bulk({event.pk for event in rare})
+        for accepted in rare:
+            profile = profiles[accepted.pk]
+            if accepted.subscription is not None:
+                accepted.subscription.profile = profile
+            event = Event(
+                pk=accepted.outcome.id,
+                profile=profile,
+                type=accepted.type,
+                occurred_at=accepted.occurred_at,
+                data=accepted.data,
+            )
+            EFFECTS[accepted.type](event, accepted.subscription)
+    tagged = {}  # profile pk -> the tags of its latest tagged click
+    located = defaultdict(list)  # profile pk -> [(occurred_at, ip)] in time order
+    ip_field = Profile._meta.get_field("ip")
+    for event in effectful:
+        if event.type == "click":
+            tags = click_utm(event.data)
+            if tags:
+                tagged[event.pk] = tags
+        ip = event.data.get("ip")
+        if ip and isinstance(ip, str):
+            with contextlib.suppress(ValidationError):
+                located[event.pk].append((event.occurred_at, ip_field.clean(ip, None)))
+    if not tagged and not located:
+        return
+    newest = {}
+    if located:
+        since = min(moment for actions in located.values() for moment, _ in actions)
+        batch = [event.outcome.id for event in effectful if event.pk in located]
+        newest = newest_located_actions(located.keys(), since, exclude=batch)
+    profiles = (
+        Profile.objects.select_for_update()
+        .filter(pk__in=tagged.keys() | located.keys())
+        .only("pk", "profile_id", *FOLDED_FIELDS)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    changed, audit = [], {}
+    for profile in profiles:
+        before = {name: getattr(profile, name) for name in FOLDED_FIELDS}
+        for moment, ip in located.get(profile.pk, ()):
+            # An action older than the latest located one before this batch changes nothing.
+            if profile.pk in newest and newest[profile.pk] > moment:
+                continue
+            for name, value in location_change(profile, ip).items():
+                setattr(profile, name, value)
+        tags = tagged.get(profile.pk)
+        if tags is not None:
+            # The latest tagged click defines all five tags: the ones it lacks are cleared.
+            for tag in UTM_TAGS:
+                setattr(profile, tag, tags.get(tag, "")[:200])
+        changes = {
+            name: [_audited(before[name]), _audited(getattr(profile, name))]
+            for name in FOLDED_FIELDS
+            if getattr(profile, name) != before[name]
+        }
+        if changes or tags is not None:  # a tagged click's save touches the profile anyway
+            profile.updated_at = now
+            changed.append(profile)
+            audit[profile] = changes
+    if changed:
+        _update_profiles(changed, [*FOLDED_FIELDS, "updated_at"])
+        log_updates(audit)
+
+
+def _update_profiles(profiles, names):
+    """Write the fields ``names`` of ``profiles`` in one UPDATE (PostgreSQL: from arrays;
+    Django's bulk_update builds a CASE per field and row, slower than the rest of a batch)."""
+    if connection.vendor != "postgresql":
+        Profile.objects.bulk_update(profiles, names)
+        return
+    fields = [Profile._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(["id", *(quote(f.column) for f in fields)])
+    arrays = ", ".join(["%s::bigint[]", *(f"%s::{f.db_type(connection)}[]" for f in fields)])
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    params = [[p.pk for p in profiles]]
+    params += [
+        [f.get_db_prep_save(getattr(p, f.attname), connection) for p in profiles] for f in fields
+    ]
+    with connection.cursor() as cursor:
+        table = quote(Profile._meta.db_table)
+        sql = f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) WHERE t.id = v.id"  # noqa: S608, E501 (the model's names)
+        cursor.execute(sql, params)
+
+
+def _audited(value):
+    return value if value is None or isinstance(value, bool | int | float | str) else str(value)

@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 
 from core.text import country_from_ip, known_timezones
 from history.models import Event
@@ -96,6 +97,19 @@ def newer_located_action(profile, occurred_at):
     return Event.objects.filter(
         profile=profile, occurred_at__gt=occurred_at, data__has_key="ip"
     ).exists()
+
+
+def newest_located_actions(profile_pks, since, *, exclude=()):
+    """Return {profile pk: when its latest action with an IP happened}, for the profiles
+    that have one later than ``since`` (one query; the events ``exclude`` names left out)."""
+    return dict(
+        Event.objects.filter(profile_id__in=profile_pks, occurred_at__gt=since, data__has_key="ip")
+        .exclude(pk__in=exclude)
+        .values("profile_id")
+        .annotate(latest=Max("occurred_at"))
+        .values_list("profile_id", "latest")
+        .order_by()
+    )
 
 
 def update_location_from_ip(profile, ip, *, occurred_at=None, source="event"):
