@@ -46,9 +46,9 @@ from django.http import QueryDict  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from demo.management.commands.seed_scale import BUSIEST_EMAIL  # noqa: E402
 from history import paging  # noqa: E402
 from history.filters import EventFilter  # noqa: E402
-from history.management.commands.seed_scale import BUSIEST_EMAIL  # noqa: E402
 from history.models import Event  # noqa: E402
 from profiles.models import Profile  # noqa: E402
 

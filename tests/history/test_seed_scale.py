@@ -4,8 +4,9 @@ import io
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 
-from history.management.commands import seed_scale
+from demo.management.commands import seed_scale
 from history.models import Event
 from profiles.models import Profile
 
@@ -54,3 +55,31 @@ def test_a_large_load_rebuilds_the_indexes_and_the_key(monkeypatch):
     assert {"event_profile_newest_first", "event_profile_type_newest"} <= indexes
     assert keys == 1
     assert Event.objects.count() == 200
+
+
+def test_it_adds_custom_values_and_subscriptions_within_the_limits():
+    from subscriptions.models import CHANNEL_LIMIT, Subscription
+
+    seed(
+        profiles=4,
+        events=20,
+        busiest=5,
+        database="Scale",
+        custom_fields=True,
+        subscriptions=70,
+        busiest_subscriptions=45,
+    )
+
+    database = Profile.objects.get(email=seed_scale.BUSIEST_EMAIL).database
+    fields = {f.name: f for f in database.custom_fields.all()}
+    assert {"plan", "score", "vip", "joined", "interests"} <= set(fields)
+    for profile in Profile.objects.filter(database=database):
+        errors = database.check_custom_values(profile.custom_values)[1]
+        assert not errors and set(profile.custom_values) == set(fields)  # valid for its fields
+    busiest = Subscription.objects.filter(profile__email=seed_scale.BUSIEST_EMAIL)
+    assert busiest.count() == 45
+    per_channel = busiest.values("resource", "channel").annotate(n=Count("id"))
+    assert max(row["n"] for row in per_channel) <= CHANNEL_LIMIT
+    assert Subscription.objects.count() == 70
+    for subscription in Subscription.objects.select_related("channel")[:70]:
+        assert subscription.channel.clean_contact(subscription.contact) == subscription.contact
