@@ -28,6 +28,9 @@ class EstimatedCountPaginator(Paginator):
     page says "about" (``templates/admin/pagination.html``). Never a COUNT over the table."""
 
     exact_up_to = 1000
+    # From this many rows in, a page ordered by the primary key is found by the key's index
+    # (see ``page``) rather than an OFFSET.
+    seek_from = 1000
 
     @cached_property
     def _estimate(self):
@@ -40,6 +43,43 @@ class EstimatedCountPaginator(Paginator):
     @property
     def estimated(self):
         return not self._estimate[1]
+
+    def page(self, number):
+        """Return the page; deep in a list ordered by the primary key alone, find where it
+        starts by the key's index first, then read its rows from there.
+
+        An OFFSET makes the database produce every skipped row, joins included (a profile
+        and its database for each event, all thrown away). Skipping over the primary key's
+        index alone (an index-only scan once the table is vacuumed) and then reading one
+        range of it gives the same rows. It still walks the skipped index entries: page
+        10,000 of 20 M events costs ~90 ms of SQL against ~6 ms for a keyset page.
+        """
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        direction = _pk_order(self.object_list)
+        if bottom < self.seek_from or direction is None:
+            return super().page(number)
+        keys = self.object_list.values_list("pk", flat=True)
+        first = next(iter(keys[bottom : bottom + 1]), None)
+        if first is None:
+            return self._get_page([], number, self)
+        start = {"pk__lte" if direction == "-" else "pk__gte": first}
+        rows = self.object_list.filter(**start)[: self.per_page]
+        return self._get_page(rows, number, self)
+
+
+def _pk_order(queryset):
+    """Return "-" or "" when ``queryset`` is ordered by its primary key alone, else None."""
+    ordering = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering or ())
+    if not queryset.query.order_by and not queryset.query.default_ordering:
+        return None
+    ordering = tuple(dict.fromkeys(ordering))  # the changelist may repeat its tie-break
+    if len(ordering) != 1 or not isinstance(ordering[0], str):
+        return None
+    name = ordering[0]
+    direction = "-" if name.startswith("-") else ""
+    pk_names = {"pk", queryset.model._meta.pk.name, queryset.model._meta.pk.attname}
+    return direction if name.lstrip("-") in pk_names else None
 
 
 def summarised_deletion(objs, using):

@@ -12,6 +12,7 @@ from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminM
 from core.jsonvalues import shown
 from history.models import Event
 from history.types import EVENT_TYPES, EVENT_TYPES_BY_SLUG, GROUP_LABELS
+from profiles.models import Profile
 
 DATA_PREVIEW_LENGTH = 80
 
@@ -48,9 +49,13 @@ class EventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_ordering(self, request):
-        # One profile's events: newest first by the (profile, -occurred_at, -id) index.
-        # All events: the primary key's index, as sorting millions by occurred_at is not cheap.
-        return ["-occurred_at", "-id"] if request.GET.get("profile") else ["-id"]
+        # One profile's events (filtered, or searched by its profile_id): newest first by
+        # the (profile, -occurred_at, -id) index. All events: the primary key's index, as
+        # sorting millions by occurred_at is not cheap.
+        searched = request.GET.get("q", "").strip()
+        if request.GET.get("profile") or (searched and searched not in EVENT_TYPES_BY_SLUG):
+            return ["-occurred_at", "-id"]
+        return ["-id"]
 
     def get_search_results(self, request, queryset, search_term):
         text = search_term.strip()
@@ -58,7 +63,10 @@ class EventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
             return queryset, False
         if text in EVENT_TYPES_BY_SLUG:
             return queryset.filter(type=text), False
-        return queryset.filter(profile__profile_id=text.lower()), False
+        # The profile first, by its unique index: a condition on the joined profile row
+        # left the planner walking the events' primary key (1 s at 20 M events).
+        found = Profile.objects.filter(profile_id=text.lower()).values_list("pk", flat=True)
+        return queryset.filter(profile_id__in=list(found[:1])), False
 
     @admin.display(description="Event", ordering="type")
     def type_label(self, obj):
