@@ -560,8 +560,14 @@ class Subscription(models.Model):
         ]
         indexes = [
             models.Index(fields=["profile", "resource", "channel", "priority"]),
-            # An import matched by a subscription's contact (subscription_email, push_token…).
-            models.Index(fields=["contact"], name="subscription_contact"),
+            # An import matched by a subscription's contact (subscription_email, push_token…),
+            # and the admin's search by its start: varchar_pattern_ops lets PostgreSQL use it
+            # for LIKE 'prefix%' under any collation (and for equality).
+            models.Index(
+                fields=["contact"],
+                name="subscription_contact_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
             # The worker's look-up of suspensions that are over (few rows have a date).
             models.Index(
                 fields=["suspended_until"],

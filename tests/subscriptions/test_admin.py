@@ -258,3 +258,22 @@ def test_a_subscription_field_holding_values_keeps_its_type_in_the_resource_admi
     assert "type" in formset.forms[0].errors
     seats.refresh_from_db()
     assert seats.type == "number"
+
+
+def test_the_subscription_list_finds_by_id_profile_and_contact_start_newest_first(
+    admin_client, profile, resource
+):
+    older = SubscriptionFactory(profile=profile, resource=resource, contact="ann@example.com")
+    newer = SubscriptionFactory(profile=profile, resource=resource, contact="ann@work.example")
+    other = SubscriptionFactory(resource=resource, contact="bob@example.com")
+    url = reverse("admin:subscriptions_subscription_changelist")
+
+    def found(q):
+        return list(admin_client.get(url, {"q": q}).context["cl"].result_list)
+
+    assert found("ann@") == [newer, older]  # by the primary key's index, newest first
+    assert found("ANN@WORK") == [newer]  # a contact's start, whatever its case
+    assert found(other.public_id) == [other]
+    assert found(profile.profile_id) == [newer, older]
+    assert found(profile.email.upper()) == [newer, older]
+    assert found("example.com") == []  # not a start: the pattern index answers starts only
