@@ -63,6 +63,11 @@ def _other_relations(profile):
             rows = manager.filter(**{relation.field.name: profile})
         else:
             rows = getattr(profile, relation.get_accessor_name()).all()
+        # The serializer reads each many-to-many field (a subscription's categories) row
+        # by row unless prefetched: one query per field instead of one per row.
+        many = [field.name for field in relation.related_model._meta.many_to_many]
+        if many:
+            rows = rows.prefetch_related(*many)
         # A model with two keys to profiles (a relation between two of them) lists the
         # rows of both under its one label.
         label = relation.related_model._meta.label_lower

@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from segments.models import Segment, SegmentMembership
 from tests.conftest import MARKETER_PERMISSIONS, grant
@@ -76,3 +78,25 @@ def test_it_refuses_anonymous_users(api_client, profile):
 def test_it_only_answers_get(api_client, bob, profile):
     api_client.force_authenticate(bob)
     assert api_client.post(url(profile)).status_code == 405
+
+
+def test_the_export_reads_subscriptions_categories_in_one_query_not_one_per_row(
+    api_client, bob, profile, django_assert_max_num_queries
+):
+    from tests.subscriptions.factories import CategoryFactory, ResourceFactory, SubscriptionFactory
+
+    api_client.force_authenticate(bob)
+    resource = ResourceFactory()
+    news = CategoryFactory(resource=resource, name="News")
+    SubscriptionFactory(profile=profile, resource=resource).categories.add(news)
+    with CaptureQueriesContext(connection) as one:
+        api_client.get(url(profile))
+    for _ in range(20):
+        SubscriptionFactory(profile=profile, resource=resource).categories.add(news)
+
+    with django_assert_max_num_queries(len(one)):
+        response = api_client.get(url(profile))
+
+    rows = response.json()["related"]["subscriptions.subscription"]
+    assert len(rows) == 21
+    assert all(row["categories"] == [news.pk] for row in rows)
