@@ -464,11 +464,11 @@ class Profile(models.Model):
             models.Index(
                 fields=["email"], name="profile_email_prefix", opclasses=["varchar_pattern_ops"]
             ),
-            # Profile IDs by prefix; on PostgreSQL emails also have a trigram index for any
-            # part of them (migration 0006, PostgreSQL only: no Meta index can say it).
-            models.Index(
-                fields=["profile_id"], name="profile_id_prefix", opclasses=["varchar_pattern_ops"]
-            ),
+            # Profile IDs by prefix: Django's own index of the unique profile_id (on
+            # PostgreSQL it adds a varchar_pattern_ops one, ``…_profile_id_…_like``; a second
+            # copy was dropped by migration 0007). On PostgreSQL emails also have a trigram
+            # index for any part of them (migration 0006, PostgreSQL only: no Meta index can
+            # say it).
             # The list's orders (web.profiles.views.listing.SORTS): a page after a cursor
             # is read from the index, at page 1 or 20,000 alike.
             models.Index(fields=["last_name", "first_name", "id"], name="profile_name_sort"),

@@ -351,13 +351,14 @@ def test_on_postgresql_an_email_substring_search_reads_the_trigram_index(databas
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes")
 @pytest.mark.parametrize(
     ("search", "index"),
-    [("+33612", "profile_phone_prefix"), ("a1b2c3d4", "profile_id_prefix")],
+    # Profile IDs: Django's varchar_pattern_ops index of the unique field (profiles 0007).
+    [("+33612", "profile_phone_prefix"), ("a1b2c3d4", r"profiles_profile_profile_id_\w+_like")],
 )
 def test_on_postgresql_a_prefix_search_reads_its_index(database, search, index):
     from profiles.models import ProfilePhone
 
     ProfileFactory.create_batch(20, database=database)
-    if index == "profile_phone_prefix":
+    if search.startswith("+"):
         queryset = ProfilePhone.objects.filter(number__startswith="+33612").values("pk")
     else:
         queryset = Profile.objects.filter(profile_id__startswith=search).values("pk")
@@ -366,4 +367,4 @@ def test_on_postgresql_a_prefix_search_reads_its_index(database, search, index):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert index in plan, plan
+    assert re.search(index, plan), plan
