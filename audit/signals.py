@@ -43,6 +43,13 @@ def _logged_fields(model, skip):
     ]
 
 
+# Values of these exact types have no ``name`` (a file's) and are JSON as they are.
+PLAIN = frozenset({str, int, float, bool, type(None)})
+JSON_TYPES = (bool, int, float, str, list, dict)
+# What a create does not log (compared with ==, as ``in`` does; never changed).
+UNSET = (None, "", [], {})
+
+
 def _snapshot(instance, skip):
     values = {}
     held = instance.__dict__
@@ -51,16 +58,31 @@ def _snapshot(instance, skip):
         if custom and isinstance(value, dict):
             values.update({f"fields.{name}": v for name, v in value.items()})
             continue
-        if hasattr(value, "name") and not isinstance(value, str):  # files
-            value = value.name or ""
+        if value.__class__ not in PLAIN and hasattr(value, "name") and not isinstance(value, str):
+            value = value.name or ""  # files
         values[attname] = value
     return values
 
 
 def _json(value):
-    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+    if value.__class__ in PLAIN or isinstance(value, JSON_TYPES):
         return value
     return str(value)
+
+
+def _created_changes(values):
+    """A create's changes: [None, value] of each value set (not None, "", [] or {})."""
+    changes = {}
+    for key, value in values.items():
+        cls = value.__class__
+        if cls is str:  # the most frequent: set unless ""
+            if value:
+                changes[key] = [None, value]
+        elif cls is int or cls is bool or cls is float:  # never equal to an unset value
+            changes[key] = [None, value]
+        elif value not in UNSET:
+            changes[key] = [None, _json(value)]
+    return changes
 
 
 def _profile_id_of(instance):
@@ -136,11 +158,7 @@ def log_creates(instances):
     for instance in instances:
         label = instance._meta.label
         id_attr, skip = AUDITED[label]
-        changes = {
-            key: [None, _json(value)]
-            for key, value in _snapshot(instance, skip).items()
-            if value not in (None, "", [], {})
-        }
+        changes = _created_changes(_snapshot(instance, skip))
         object_id = str(getattr(instance, id_attr, "") or instance.pk)
         rows.append(
             (
@@ -178,7 +196,7 @@ def after_save(sender, instance, created, **kwargs):
     }
     changes |= {key: [_json(value), None] for key, value in old.items() if key not in new}
     if created:
-        changes = {key: pair for key, pair in changes.items() if pair[1] not in (None, "", [], {})}
+        changes = {key: pair for key, pair in changes.items() if pair[1] not in UNSET}
     action = AuditEntry.Action.CREATE if created else AuditEntry.Action.UPDATE
     soft_delete = changes.get(SOFT_DELETE_FIELD)
     if soft_delete and soft_delete[0] is None and soft_delete[1] is not None:

@@ -87,3 +87,31 @@ def test_deleting_a_custom_field_logs_the_values_it_removes(database):
     entry = AuditEntry.objects.filter(object_type="profiles.Profile", action="update").get()
     assert entry.object_id == holder.profile_id
     assert entry.changes == {"fields.tariff": ["pro", None]}
+
+
+def test_a_bulk_created_profile_is_logged_as_a_saved_one(database):
+    """``log_creates`` (imports) logs exactly what a save logs: every value set, whatever
+    its type, and none of None, "", [] or {}."""
+    from audit.signals import log_creates
+
+    CustomFieldFactory(database=database, name="plan", type="line")
+    CustomFieldFactory(database=database, name="visits", type="number")
+    CustomFieldFactory(database=database, name="vip", type="boolean")
+    profile = ProfileFactory(
+        database=database,
+        first_name="Ann",
+        middle_name="",
+        phones=["+14155550123"],
+        custom_values={"plan": "pro", "visits": 0, "vip": False},
+    )
+    [saved] = entries_for(profile)
+
+    log_creates([profile])
+
+    bulk = entries_for(profile).last()
+    assert bulk.pk != saved.pk
+    assert bulk.changes == saved.changes
+    assert bulk.changes["fields.visits"] == [None, 0]
+    assert bulk.changes["fields.vip"] == [None, False]
+    assert bulk.changes["phones"] == [None, ["+14155550123"]]
+    assert "middle_name" not in bulk.changes
