@@ -4,7 +4,13 @@ import pytest
 
 from subscriptions.models import Subscription
 from tests.factories import ProfileFactory
-from tests.subscriptions.factories import CategoryFactory, ResourceFactory, channel
+from tests.subscriptions.factories import (
+    CategoryFactory,
+    ResourceFactory,
+    SubscriptionFactory,
+    channel,
+)
+from web.subscriptions.views import SHOWN_PER_CHANNEL
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -81,4 +87,49 @@ def test_a_marketer_adds_a_subscription_and_changes_it_in_place(
     assert f"/profiles/{profile.profile_id}/subscriptions/" in page.url
     assert page.evaluate("window.samePage") is True
     assert "Receives" not in page.locator(f"#subscription-{subscription.public_id}").inner_text()
+    assert errors == []
+
+
+def test_a_marketer_shows_all_of_a_channel_and_edits_a_loaded_row(
+    logged_in_page, live_server, database
+):
+    profile = ProfileFactory(database=database)
+    website = ResourceFactory(name="Website", channels=[channel("email"), channel("sms")])
+    for n in range(8):
+        SubscriptionFactory(
+            profile=profile, resource=website, contact=f"p{n}@example.com", priority=n
+        )
+    SubscriptionFactory(
+        profile=profile, resource=website, channel=channel("sms"), contact="+14155550100"
+    )
+    page = logged_in_page
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.goto(f"{live_server.url}/profiles/{profile.profile_id}/subscriptions/")
+    email_rows = "#subscriptions [data-channel=email] li.subscription"
+    page.wait_for_selector(email_rows)
+    assert page.locator(email_rows).count() == SHOWN_PER_CHANNEL
+
+    until_settled(page, lambda: page.click("#subscriptions [data-channel=email] .show-all a"))
+    assert page.locator(email_rows).count() == 8
+
+    # A loaded row is edited in place like the others; its channel stays whole.
+    last = Subscription.objects.get(contact="p7@example.com")
+    priority = f"#subscription-{last.public_id} input[name$=priority]"
+    page.fill(priority, "30")
+    until_settled(page, lambda: page.press(priority, "Tab"))
+    last.refresh_from_db()
+    assert last.priority == 30
+    assert page.locator(email_rows).count() == 8
+
+    # A change in another channel keeps the opened one whole too.
+    other = Subscription.objects.get(contact="+14155550100")
+    priority = f"#subscription-{other.public_id} input[name$=priority]"
+    page.fill(priority, "4")
+    until_settled(page, lambda: page.press(priority, "Tab"))
+    other.refresh_from_db()
+    assert other.priority == 4
+    assert page.locator(email_rows).count() == 8
     assert errors == []

@@ -1,5 +1,8 @@
 """The Subscriptions section of the profile page and its in-place changes."""
 
+import re
+from html import unescape
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +20,7 @@ from tests.subscriptions.factories import (
     SubscriptionFieldFactory,
     channel,
 )
+from web.subscriptions.views import SHOWN_IN_SECTION, SHOWN_PER_CHANNEL
 
 pytestmark = pytest.mark.django_db
 SECTION = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "section"}
@@ -153,14 +157,144 @@ def test_the_section_query_count_does_not_grow_with_subscriptions(
                 status="unconfirmed" if n % 4 == 0 else "subscribed",
             )
 
-    make(2, 0)
+    make(3, 0)
     client.get(section_url(profile), **SECTION)  # warm the permission cache of the session
     with CaptureQueriesContext(connection) as few:
         client.get(section_url(profile), **SECTION)
-    make(30, 100)
+    make(37, 100)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(section_url(profile), **SECTION)
-    assert response.content.decode().count('class="subscription') >= 32
+    html = response.content.decode()
+    assert 'Subscriptions <span class="muted">(40)</span>' in html
+    assert html.count('<li class="subscription') > SHOWN_PER_CHANNEL  # several channels
+    assert "Show all" in html
+
+
+# -- A bounded number of rows per channel ----------------------------------------------
+
+
+def rows_in(html):
+    """The contacts of the subscription rows drawn, in order."""
+    return re.findall(r'<li class="subscription[^"]*" id="[^"]+" data-contact="([^"]+)"', html)
+
+
+def show_all_urls(html):
+    """The (href, hx-get) of each "Show all" control."""
+    return [
+        (unescape(href), unescape(rest))
+        for href, rest in re.findall(
+            r'<li class="show-all">\s*<a class="button small" href="([^"]+)" hx-get="([^"]+)"', html
+        )
+    ]
+
+
+def eight_subscriptions(profile, resource):
+    return [
+        SubscriptionFactory(
+            profile=profile, resource=resource, contact=f"p{n}@example.com", priority=n
+        )
+        for n in range(8)
+    ]
+
+
+def test_it_draws_the_first_rows_of_a_channel_and_loads_the_rest(
+    client, bob, profile, resource, django_assert_max_num_queries
+):
+    eight_subscriptions(profile, resource)
+    client.force_login(bob)
+
+    html = client.get(section_url(profile), **SECTION).content.decode()
+
+    shown = SHOWN_PER_CHANNEL
+    assert rows_in(html) == [f"p{n}@example.com" for n in range(shown)]
+    assert f"Show all 8 ({8 - shown} more)" in html
+    [(href, rest)] = show_all_urls(html)
+    with django_assert_max_num_queries(12):
+        rest_html = client.get(rest, **HTMX).content.decode()
+    assert rows_in(rest_html) == [f"p{n}@example.com" for n in range(shown, 8)]
+    assert "<html" not in rest_html
+    # The loaded rows are edited as the others (their forms post to their change URLs).
+    last = Subscription.objects.get(contact="p7@example.com")
+    assert f'hx-post="{change_url(last)}"' in rest_html
+    assert f'hx-post="{change_url(last, "categories")}"' not in rest_html  # no categories
+    # They say their channel is open, so the changes made from them keep it open.
+    assert '<input type="hidden" name="open"' in rest_html
+    # Without JavaScript the control's link opens the section with the channel whole.
+    assert len(rows_in(client.get(href, **SECTION).content.decode())) == 8
+
+
+def test_the_rest_of_a_channel_needs_the_same_access(client, charlie, bob, profile, resource):
+    eight_subscriptions(profile, resource)
+    client.force_login(bob)
+    [(_, rest)] = show_all_urls(client.get(section_url(profile), **SECTION).content.decode())
+    outsider = grant(UserFactory(username="dave"), *MARKETER_PERMISSIONS)
+
+    assert client.get(rest.replace(f"resource={resource.pk}", "resource=x")).status_code == 404
+    assert client.post(rest).status_code == 405
+    client.force_login(charlie)
+    assert client.get(rest).status_code == 403
+    client.force_login(outsider)
+    assert client.get(rest).status_code == 404
+
+
+def test_a_change_keeps_the_channel_of_the_changed_row_open(client, bob, profile, resource):
+    subscriptions = eight_subscriptions(profile, resource)
+    client.force_login(bob)
+    last = subscriptions[-1]
+
+    response = client.post(change_url(last), row_data(last, priority=20), **HTMX)
+
+    html = response.content.decode()
+    assert len(rows_in(html)) == 8
+    assert rows_in(html)[-1] == "p7@example.com"
+    last.refresh_from_db()
+    assert last.priority == 20
+
+
+def test_a_change_elsewhere_keeps_the_opened_channels_open(client, bob, profile, resource, sms):
+    eight_subscriptions(profile, resource)
+    other = SubscriptionFactory(
+        profile=profile, resource=resource, channel=sms, contact="+14155550100"
+    )
+    client.force_login(bob)
+    key = f"{resource.pk}-email"  # what the loaded rows of the email channel send back
+
+    closed = client.post(change_url(other), row_data(other, priority=3), **HTMX)
+    opened = client.post(change_url(other), row_data(other, priority=4) | {"open": key}, **HTMX)
+
+    assert len(rows_in(closed.content.decode())) == SHOWN_PER_CHANNEL + 1
+    assert len(rows_in(opened.content.decode())) == 9
+
+
+def test_the_section_draws_a_bounded_number_of_rows_in_all(client, bob, profile):
+    per_channel = SHOWN_PER_CHANNEL
+    resources = SHOWN_IN_SECTION // per_channel + 2
+    for r in range(resources):
+        resource = ResourceFactory(name=f"R{r:02}")
+        for n in range(per_channel):
+            SubscriptionFactory(profile=profile, resource=resource, contact=f"r{r}n{n}@example.com")
+    client.force_login(bob)
+
+    html = client.get(section_url(profile), **SECTION).content.decode()
+
+    assert len(rows_in(html)) == SHOWN_IN_SECTION
+    assert html.count(f"Show all {per_channel} ({per_channel} more)") == 2
+
+
+def test_a_hidden_receiver_is_named_in_the_channel_heading(client, bob, profile, resource):
+    for n in range(8):
+        SubscriptionFactory(
+            profile=profile,
+            resource=resource,
+            contact=f"p{n}@example.com",
+            priority=n,
+            status="subscribed" if n == 7 else "unsubscribed",
+        )
+    client.force_login(bob)
+
+    html = client.get(section_url(profile), **SECTION).content.decode()
+
+    assert "Receives: p7@example.com (below)" in html
 
 
 # -- Access ----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ errors are put beside the fields they name.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from core.fieldtypes import input_value, is_empty
 from core.forms import custom_form_field
@@ -157,15 +159,57 @@ class SubscriptionForm(forms.Form):
         return result.subscription
 
 
+class _RowWidget:
+    """A widget drawn in Python, not by a template per widget (and per option): the section
+    draws one row form per subscription, up to 200 of them. The markup is Django's own."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        return self.html(widget)
+
+
+class _RowSelect(_RowWidget, forms.Select):
+    _options = {}  # (choices, selected) -> the options' markup, built once
+
+    def html(self, widget):
+        options = [o for _, group, _ in widget["optgroups"] for o in group]
+        key = tuple((o["value"], str(o["label"]), o["selected"]) for o in options)
+        markup = self._options.get(key)
+        if markup is None:
+            markup = self._options[key] = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((value, " selected" if selected else "", label) for value, label, selected in key),
+            )
+        attrs = flatatt({"name": widget["name"], **widget["attrs"]})
+        return format_html("<select{}>{}</select>", attrs, markup)
+
+
+class _RowInput(_RowWidget):
+    def html(self, widget):
+        attrs = {"type": widget["type"], "name": widget["name"]}
+        if widget["value"] is not None:
+            attrs["value"] = str(widget["value"])
+        return format_html("<input{}>", flatatt(attrs | widget["attrs"]))
+
+
+class _RowNumberInput(_RowInput, forms.NumberInput):
+    pass
+
+
+class _RowDateTimeInput(_RowInput, forms.DateTimeInput):
+    pass
+
+
 class RowForm(forms.Form):
     """The inline change of one subscription's status, priority and end of suspension."""
 
-    status = forms.ChoiceField(choices=Status.choices)
-    priority = forms.CharField(widget=forms.NumberInput(attrs={"step": 1}))
+    status = forms.ChoiceField(choices=Status.choices, widget=_RowSelect)
+    priority = forms.CharField(widget=_RowNumberInput(attrs={"step": 1}))
     suspended_until = forms.DateTimeField(
         label="Suspended until",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        widget=_RowDateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Subscribed again from then on. Empty: until someone changes it.",
     )
 

@@ -6,6 +6,7 @@ app_name = "subscriptions"
 urlpatterns = [
     path("<str:profile_id>/subscriptions/", views.profile_subscriptions, name="profile"),
     path("<str:profile_id>/subscriptions/add/", views.add_subscription, name="add"),
+    path("<str:profile_id>/subscriptions/rows/", views.subscription_rows, name="rows"),
     path(
         "<str:profile_id>/subscriptions/<str:subscription_id>/",
         views.change_subscription,

@@ -8,9 +8,12 @@ form is shown again with its errors beside the fields (status 200 so htmx swaps 
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import (
@@ -58,6 +61,7 @@ class Row:
     confirmation_url: str = ""
     category_errors: list = field(default_factory=list)
     fields_form: FieldsForm | None = None  # the device and custom fields, being edited
+    urls: dict = field(default_factory=dict)  # change, delete, categories, fields
 
     def categories(self):
         """Return (category, subscribed) for each category of the resource."""
@@ -90,11 +94,36 @@ class Row:
         return rows
 
 
+# At most this many rows of a resource's channel, and of the whole section, are drawn at
+# first (in priority order); "Show all" loads a channel's other rows. A profile may hold 200
+# subscriptions, each an editable row: drawing them all took about half a second.
+SHOWN_PER_CHANNEL = 3
+SHOWN_IN_SECTION = 30
+
+
 @dataclass
 class ChannelGroup:
+    resource: Resource
     channel: object
-    rows: list
+    rows: list  # the rows drawn
     delivery: object
+    count: int = 0  # the channel's subscriptions, drawn or not
+    open: bool = False  # drawn whole because it was asked for (kept open across changes)
+    rest_url: str = ""  # the rows after the drawn ones
+
+    @property
+    def key(self):
+        return _group_key(self.resource.pk, self.channel.slug)
+
+    @property
+    def hidden(self):
+        return self.count - len(self.rows)
+
+    @property
+    def receiver_hidden(self):
+        """Whether the subscription that receives is among the rows not drawn."""
+        receiver = self.delivery.subscription
+        return receiver is not None and all(row.subscription != receiver for row in self.rows)
 
 
 @dataclass
@@ -103,17 +132,68 @@ class ResourceGroup:
     channels: list
 
 
+def _group_key(resource_id, channel_slug):
+    return f"{resource_id}-{channel_slug}"
+
+
+ROW_URLS = ("change", "delete", "categories", "fields")
+_PLACEHOLDER = "0subscription0"
+
+
+def _row_urls(profile):
+    """Return a function giving a subscription's row URLs: reversed once per section, not
+    four times per row."""
+    patterns = {
+        name: reverse(f"subscriptions:{name}", args=[profile.profile_id, _PLACEHOLDER])
+        for name in ROW_URLS
+    }
+
+    def urls(subscription):
+        public_id = str(subscription.public_id)
+        return {name: url.replace(_PLACEHOLDER, public_id) for name, url in patterns.items()}
+
+    return urls
+
+
+def _open_groups(request, subscription=None):
+    """The channels shown whole: those the marketer opened (sent back by each htmx request
+    from the section) and the one of the subscription just changed, so it stays in sight."""
+    data = request.POST if request.method == "POST" else request.GET
+    opened = set(data.getlist("open"))
+    if subscription is not None:
+        opened.add(_group_key(subscription.resource_id, subscription.channel.slug))
+    return opened
+
+
 def _section_context(
-    request, profile, *, form=None, row_forms=None, category_errors=None, fields_forms=None
+    request,
+    profile,
+    *,
+    form=None,
+    row_forms=None,
+    category_errors=None,
+    fields_forms=None,
+    opened=None,
+    only=None,
+    start=0,
 ):
-    """Build the section: subscriptions grouped by resource then channel, by priority."""
+    """Build the section: subscriptions grouped by resource then channel, by priority.
+
+    Each channel draws its first ``SHOWN_PER_CHANNEL`` rows (the section at most
+    ``SHOWN_IN_SECTION``) unless it is ``opened`` or holds a row with errors. ``only``
+    (resource id, channel slug) builds that channel alone, from its row ``start``, whole.
+    """
     row_forms = row_forms or {}
     fields_forms = fields_forms or {}
     category_errors = category_errors or {}
+    opened = opened or set()
+    with_errors = row_forms.keys() | fields_forms.keys() | category_errors.keys()
+    # Categories and fields are read for the rows drawn only (below).
+    subscriptions = profile.subscriptions.select_related("resource", "channel")
+    if only is not None:
+        subscriptions = subscriptions.filter(resource_id=only[0], channel__slug=only[1])
     subscriptions = list(
-        profile.subscriptions.for_display()
-        .prefetch_related("resource__categories", "resource__fields")
-        .order_by(
+        subscriptions.order_by(
             "resource__name",
             "resource_id",
             "channel__position",
@@ -125,17 +205,30 @@ def _section_context(
     )
     contacts = {s.contact for s in subscriptions} | {profile.email}
     suppressed = SuppressedAddress.objects.among(contacts)
+    row_urls = _row_urls(profile)
+    rest_url = reverse("subscriptions:rows", args=[profile.profile_id])
+    budget = SHOWN_IN_SECTION
     groups = []
     for resource, in_resource in groupby(subscriptions, key=lambda s: s.resource):
         channels = []
         for channel, in_channel in groupby(in_resource, key=lambda s: s.channel):
             in_channel = list(in_channel)
             delivery = choose_recipient(profile, in_channel, suppressed)
-            rows = []
-            for subscription in in_channel:
+            group = ChannelGroup(resource, channel, [], delivery, count=len(in_channel))
+            group.open = group.key in opened
+            if (
+                only is not None
+                or group.open
+                or any(s.public_id in with_errors for s in in_channel)
+            ):
+                drawn = in_channel[start:]
+            else:
+                drawn = in_channel[: max(0, min(SHOWN_PER_CHANNEL, budget))]
+            budget -= len(drawn)
+            for subscription in drawn:
                 subscription.profile = profile
                 public_id = subscription.public_id
-                rows.append(
+                group.rows.append(
                     Row(
                         subscription,
                         row_forms.get(public_id) or RowForm(subscription=subscription),
@@ -148,17 +241,25 @@ def _section_context(
                         ),
                         category_errors=category_errors.get(public_id, []),
                         fields_form=fields_forms.get(public_id),
+                        urls=row_urls(subscription),
                     )
                 )
-            channels.append(ChannelGroup(channel, rows, delivery))
+            if group.hidden:
+                query = urlencode(
+                    {"resource": resource.pk, "channel": channel.slug, "start": len(drawn)}
+                )
+                group.rest_url = f"{rest_url}?{query}"
+            channels.append(group)
         groups.append(ResourceGroup(resource, channels))
+    drawn = [row.subscription for g in groups for c in g.channels for row in c.rows]
+    prefetch_related_objects(drawn, "categories", "resource__categories", "resource__fields")
     user = request.user
     return {
         "groups": groups,
         "subscription_count": len(subscriptions),
         "global_blocked": profile.status != Status.SUBSCRIBED,
         "suppressed": profile.email.lower() in suppressed,
-        "form": form or _empty_form(profile),
+        "form": form or (_empty_form(profile) if only is None else None),
         "add_open": form is not None,
         "can_add": user.has_perm(ADD),
         "can_change": user.has_perm(CHANGE),
@@ -181,18 +282,19 @@ def _section_url(profile):
     return reverse("subscriptions:profile", args=[profile.profile_id])
 
 
-def _answer(request, profile, **kwargs):
-    """Answer a change: the section body for htmx, else the whole page with the section."""
-    ctx = _section_context(request, profile, **kwargs)
+def _answer(request, profile, changed=None, **kwargs):
+    """Answer a change: the section body for htmx, else the whole page with the section
+    (the ``changed`` subscription's channel drawn whole)."""
+    ctx = _section_context(request, profile, opened=_open_groups(request, changed), **kwargs)
     return render_section(request, profile, "subscriptions", ctx, partials={ANY_TARGET: "body"})
 
 
-def _done(request, profile, message=""):
+def _done(request, profile, message="", changed=None):
     """After a valid change: the updated section for htmx, a redirect (PRG) otherwise; the
     message says what changed (in ``#messages``, swapped out of band for htmx)."""
     return after_change(
         request,
-        fragment=lambda: _answer(request, profile),
+        fragment=lambda: _answer(request, profile, changed),
         redirect_to=_section_url(profile),
         message=message,
     )
@@ -228,7 +330,24 @@ def _subscription(profile, subscription_id):
 def profile_subscriptions(request, profile_id):
     """The Subscriptions section: the profile's subscriptions grouped by resource and channel."""
     profile = get_profile_for_user(request, profile_id, VIEW)
-    return render_section(request, profile, "subscriptions", _section_context(request, profile))
+    ctx = _section_context(request, profile, opened=_open_groups(request))
+    return render_section(request, profile, "subscriptions", ctx)
+
+
+@login_required
+@require_safe
+def subscription_rows(request, profile_id):
+    """The rows of a resource's channel after the first ``start`` (its "Show all")."""
+    profile = get_profile_for_user(request, profile_id, VIEW)
+    resource = whole_number(request.GET.get("resource", ""))
+    start = whole_number(request.GET.get("start", "")) or 0
+    if resource is None:
+        raise Http404("No such resource.")
+    only = (resource, request.GET.get("channel", ""))
+    ctx = _section_context(request, profile, only=only, start=min(start, PROFILE_LIMIT))
+    groups = [channel for group in ctx["groups"] for channel in group.channels]
+    ctx |= {"profile": profile, "group": groups[0] if groups else None}
+    return render_partials(request, TEMPLATE, ctx, ["rest"])
 
 
 @login_required
@@ -240,7 +359,7 @@ def add_subscription(request, profile_id):
     if request.method == "GET":
         chosen = request.GET.get("resource", "")
         resource = Resource.objects.filter(pk=chosen).first() if whole_number(chosen) else None
-        initial = {k: v for k, v in request.GET.items() if k not in ("resource", "channel")}
+        initial = {k: v for k, v in request.GET.items() if k not in ("resource", "channel", "open")}
         form = SubscriptionForm(initial=initial, resource=resource, add_url=_add_url(profile))
         if request.htmx:  # the form alone, reloaded for the chosen resource
             return render_partials(
@@ -251,7 +370,7 @@ def add_subscription(request, profile_id):
     subscription = form.subscribe(profile)
     if subscription is None:
         return _answer(request, profile, form=form)
-    return _done(request, profile, _added_message(subscription, form.replaced))
+    return _done(request, profile, _added_message(subscription, form.replaced), subscription)
 
 
 @login_required
@@ -262,10 +381,10 @@ def change_subscription(request, profile_id, subscription_id):
     subscription = _subscription(profile, subscription_id)
     form = RowForm(request.POST, subscription=subscription)
     if not form.save():
-        return _answer(request, profile, row_forms={subscription.public_id: form})
+        return _answer(request, profile, subscription, row_forms={subscription.public_id: form})
     status = subscription.get_status_display().lower()
     message = f"Subscription {_named(subscription)} saved: {status}, priority "
-    return _done(request, profile, f"{message}{subscription.priority}.")
+    return _done(request, profile, f"{message}{subscription.priority}.", subscription)
 
 
 @login_required
@@ -278,11 +397,11 @@ def change_fields(request, profile_id, subscription_id):
     data = request.POST if request.method == "POST" else None
     form = FieldsForm(data, subscription=subscription)
     if request.method == "POST" and form.save():
-        return _done(request, profile, f"Fields of {_named(subscription)} saved.")
+        return _done(request, profile, f"Fields of {_named(subscription)} saved.", subscription)
     if request.method == "GET" and request.htmx:  # the form alone, opened in its row
         ctx = {"profile": profile, "row": Row(subscription, None, fields_form=form)}
         return render_partials(request, TEMPLATE, ctx, ["fields-form"])
-    return _answer(request, profile, fields_forms={subscription.public_id: form})
+    return _answer(request, profile, subscription, fields_forms={subscription.public_id: form})
 
 
 @login_required
@@ -294,9 +413,11 @@ def change_categories(request, profile_id, subscription_id):
     try:
         operations.set_categories(subscription, request.POST.getlist("categories"))
     except ValidationError as error:
-        return _answer(request, profile, category_errors={subscription.public_id: error.messages})
+        errors = {subscription.public_id: error.messages}
+        return _answer(request, profile, subscription, category_errors=errors)
     names = ", ".join(c.name for c in subscription.categories.order_by("name")) or "none"
-    return _done(request, profile, f"Categories of {_named(subscription)} saved: {names}.")
+    message = f"Categories of {_named(subscription)} saved: {names}."
+    return _done(request, profile, message, subscription)
 
 
 @login_required
@@ -306,7 +427,7 @@ def delete_subscription(request, profile_id, subscription_id):
     profile = get_profile_for_user(request, profile_id, DELETE)
     subscription = _subscription(profile, subscription_id)
     operations.delete_subscription(subscription)
-    return _done(request, profile, f"Subscription {_named(subscription)} deleted.")
+    return _done(request, profile, f"Subscription {_named(subscription)} deleted.", subscription)
 
 
 @require_GET
