@@ -13,21 +13,26 @@ MAX_DEPTH = 32
 SHOWN_CHARACTERS = 2_000
 
 
-def depth(value):
+def depth(value, limit=None):
     """Return how many levels of objects and lists ``value`` nests (0 for a plain value).
 
     Iterative: a value nested thousands of levels deep is measured, not a RecursionError.
+    With ``limit``, it stops as soon as the value nests deeper than that and returns the
+    depth reached (more than ``limit``): a parser checking every body need not walk a
+    hostile one to its end.
     """
-    deepest, stack = 0, [(value, 0)]
+    if not isinstance(value, dict | list):
+        return 0
+    deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        )
-        for child in children:
-            stack.append((child, level + 1))
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level + 1)
+        if level > deepest:
+            deepest = level
+            if limit is not None and deepest > limit:
+                return deepest
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
     return deepest
 
 

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.api.errors import FormParser, JSONParser, MultiPartParser
 from core.api.views import hold_batch_slot
-from core.jsonvalues import MAX_DEPTH, encodable
+from core.jsonvalues import MAX_DEPTH, depth, encodable
 from history import paging
 from history.filters import EventFilter
 from history.models import Event
@@ -137,26 +137,9 @@ class FastJSONParser(JSONParser):
             except orjson.JSONDecodeError:
                 pass
             else:
-                if _depth(data) <= MAX_DEPTH:
+                if depth(data, limit=MAX_DEPTH) <= MAX_DEPTH:
                     return data
         return super().parse(io.BytesIO(body), media_type, parser_context)
-
-
-def _depth(value, level=0):
-    """How deep ``value`` nests (as ``core.jsonvalues.depth``), stopping past MAX_DEPTH."""
-    if level > MAX_DEPTH:
-        return level
-    if type(value) is dict:
-        children = value.values()
-    elif type(value) is list:
-        children = value
-    else:
-        return 0
-    deepest = 0
-    for child in children:
-        if type(child) is dict or type(child) is list:
-            deepest = max(deepest, _depth(child, level + 1))
-    return deepest + 1
 
 
 class CanReportEvents(permissions.BasePermission):
