@@ -118,6 +118,25 @@ def _constant_columns(model, given, now):
     return columns
 
 
+def _write_lines(copy, lines, chunk=10_000):
+    """Write COPY text ``lines`` to ``copy`` ``chunk`` at a time (a write per line is slow)."""
+    batch = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == chunk:
+            copy.write("".join(batch))
+            batch = []
+    copy.write("".join(batch))
+
+
+def _event_lines(rows):
+    for pk, type, moment, data in rows:
+        stamp = moment.isoformat()
+        # COPY's text format reads a backslash as an escape: double it.
+        data = data.replace("\\", "\\\\")
+        yield f"{pk}\t{type}\t{stamp}\t{stamp}\t{data}\n"
+
+
 def _secondary_indexes(table):
     """Return [(name, definition)] of the indexes of ``table`` no constraint backs."""
     with connection.cursor() as cursor:
@@ -269,14 +288,8 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT max(id) FROM {table}")  # noqa: S608 (a model's table)
             last_id = cursor.fetchone()[0] or 0
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-        with (
-            self.without_indexes(table),
-            transaction.atomic(),
-            connection.cursor() as cursor,
-            cursor.copy(sql) as copy,
-        ):
-            lines = []
+
+        def lines():
             for number in range(count):
                 profile_id = new_profile_id()
                 busiest = number == 0 and not existing
@@ -293,13 +306,10 @@ class Command(BaseCommand):
                     surnames[number % len(surnames)],
                     _copy_text(json.dumps(values)),
                 ]
-                lines.append("\t".join(row) + "\t" + tail + "\n")
-                if len(lines) == 10_000:
-                    copy.write("".join(lines))
-                    lines = []
-            copy.write("".join(lines))
+                yield "\t".join(row) + "\t" + tail + "\n"
+
+        self.copy_in(table, columns, lines())
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {table}")
             cursor.execute(
                 f"SELECT id, profile_id FROM {table} WHERE id > %s ORDER BY id",  # noqa: S608
                 [last_id],
@@ -397,6 +407,18 @@ class Command(BaseCommand):
         constants = {"status": Status.SUBSCRIBED} | constants
         columns = given + list(constants)
         tail = "\t".join(constants.values())
+
+        def lines():
+            for pk, resource, slug, contact, priority in contacts():
+                row = [new_public_id(), str(pk), str(resource), str(channels[slug].pk)]
+                row += [contact, str(priority)]
+                yield "\t".join(row) + "\t" + tail + "\n"
+
+        self.copy_in(table, columns, lines())
+
+    def copy_in(self, table, columns, lines):
+        """COPY ``lines`` (COPY text) into ``table``'s ``columns``, its secondary indexes
+        built after, then ANALYZE it."""
         sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with (
             self.without_indexes(table),
@@ -404,15 +426,7 @@ class Command(BaseCommand):
             connection.cursor() as cursor,
             cursor.copy(sql) as copy,
         ):
-            lines = []
-            for pk, resource, slug, contact, priority in contacts():
-                row = [new_public_id(), str(pk), str(resource), str(channels[slug].pk)]
-                row += [contact, str(priority)]
-                lines.append("\t".join(row) + "\t" + tail + "\n")
-                if len(lines) == 10_000:
-                    copy.write("".join(lines))
-                    lines = []
-            copy.write("".join(lines))
+            _write_lines(copy, lines)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {table}")
 
@@ -484,16 +498,7 @@ class Command(BaseCommand):
                     cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
             sql = f"COPY {table} (profile_id, type, occurred_at, recorded_at, data) FROM STDIN"
             with cursor.copy(sql) as copy:
-                lines = []
-                for pk, type, moment, data in rows:
-                    stamp = moment.isoformat()
-                    # COPY's text format reads a backslash as an escape: double it.
-                    data = data.replace("\\", "\\\\")
-                    lines.append(f"{pk}\t{type}\t{stamp}\t{stamp}\t{data}\n")
-                    if len(lines) == 10_000:
-                        copy.write("".join(lines))
-                        lines = []
-                copy.write("".join(lines))
+                _write_lines(copy, _event_lines(rows))
             copied = time.monotonic()
             self.stdout.write(f"COPY of {count:,} events: {copied - started:.1f} s")
             if rebuild:
