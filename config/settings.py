@@ -164,6 +164,8 @@ if len(DATABASES) > 1:
     DATABASE_ROUTERS = ["core.db_routing.ReplicaRouter"]
     MIDDLEWARE.append("core.db_routing.ReplicaMiddleware")
 REPLICA_STICKY_SECONDS = float(os.environ.get("REPLICA_STICKY_SECONDS", "5"))
+# A replica that cannot be reached is left out for this long (its reads go elsewhere).
+REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

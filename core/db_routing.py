@@ -21,8 +21,13 @@ query, and everything else reads the primary:
   for browsers, and an entry keyed by the user's id in the cache for every client (API
   tokens too; shared across processes and hosts when ``CACHE_URL`` names a Redis server).
   That many seconds must exceed the replicas' lag.
+- **A replica that cannot be reached** is left out for ``REPLICA_RETRY_SECONDS`` (by this
+  process; logged once each time): its requests read another replica, or the primary. A
+  replica is chosen, and connected to, when a request or block is allowed to read from
+  one, before its first read.
 """
 
+import logging
 import math
 import random
 import time
@@ -31,7 +36,9 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA_PREFIX = "replica_"
 # Pages whose GET and HEAD requests read from a replica (URL names), and URL namespaces all
@@ -51,6 +58,37 @@ _SALT = "core.db_routing.sticky"
 def replica_aliases():
     """The replicas' database aliases, ``replica_1``…, in order."""
     return sorted(alias for alias in connections.settings if alias.startswith(REPLICA_PREFIX))
+
+
+# alias -> time.monotonic() until which this process leaves the replica out
+_unreachable = {}
+
+
+def _reachable(alias):
+    """Whether the replica answers (its connection opened, or already open), else leave it
+    out for ``REPLICA_RETRY_SECONDS``."""
+    if _unreachable.get(alias, 0) > time.monotonic():
+        return False
+    connection = connections[alias]
+    try:
+        if connection.connection is None:  # as ensure_connection() (which tests fence off)
+            with connection.wrap_database_errors:
+                connection.connect()
+    except DatabaseError as error:
+        seconds = settings.REPLICA_RETRY_SECONDS
+        _unreachable[alias] = time.monotonic() + seconds
+        logger.warning("Replica %s unreachable, left out for %g s: %s", alias, seconds, error)
+        return False
+    _unreachable.pop(alias, None)
+    return True
+
+
+def choose_replica(replicas):
+    """A reachable replica of ``replicas`` at random, or None (then the primary is read)."""
+    for alias in random.sample(replicas, len(replicas)):
+        if _reachable(alias):
+            return alias
+    return None
 
 
 def _cache_key(user_id):
@@ -90,7 +128,8 @@ class _Reads:
     """What the current request (or block) may read from a replica."""
 
     def __init__(self, replicas, *, request=None):
-        self.replica = random.choice(replicas)
+        self.replicas = replicas
+        self.replica = None  # chosen once reading from one is allowed
         self.request = request
         self.allowed = False
         self.wrote = False
@@ -131,8 +170,9 @@ def replica_reads(after=None):
         return
     outer = _reads.get()
     state = _Reads(replicas, request=outer.request if outer is not None else None)
-    state.allowed = after is None or (
-        type(after)._base_manager.using(state.replica).filter(pk=after.pk).exists()
+    state.replica = choose_replica(replicas)
+    state.allowed = state.replica is not None and (
+        after is None or type(after)._base_manager.using(state.replica).filter(pk=after.pk).exists()
     )
     token = _reads.set(state)
     try:
@@ -227,7 +267,8 @@ class ReplicaMiddleware:
         if state is None or request.method not in READ_METHODS or match is None:
             return None
         if match.view_name in REPLICA_VIEWS or REPLICA_NAMESPACES.intersection(match.namespaces):
-            state.allowed = True
+            state.replica = choose_replica(state.replicas)
+            state.allowed = state.replica is not None
             # ATOMIC_REQUESTS wraps the view in a transaction on the primary next: that one
             # block is not the code's own, reads inside it may still go to the replica.
             default = connections.settings[DEFAULT_DB_ALIAS]

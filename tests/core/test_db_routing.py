@@ -4,6 +4,7 @@ second connection to the test database: a query shows on the connection it went 
 tests/test_replica.py runs the same rules against a real PostgreSQL streaming pair.
 """
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -208,3 +209,58 @@ def test_without_replicas_nothing_is_routed(db):
     assert router.db_for_write(Profile) is None
     with replica_reads():
         assert Profile.objects.all().db == "default"
+
+
+@pytest.fixture
+def unreachable(replica, transactional_db):
+    """``replica_2``, which cannot be connected to (a closed port, a missing folder)."""
+    from core import db_routing
+
+    default = connections["default"].settings_dict
+    if connections["default"].vendor == "postgresql":
+        broken = {**default, "HOST": "127.0.0.1", "PORT": "1"}
+    else:
+        broken = {**default, "NAME": "/nonexistent-folder/replica.sqlite3"}
+    connections.settings["replica_2"] = {**broken, "ATOMIC_REQUESTS": False}
+    db_routing._unreachable.clear()
+    yield "replica_2"
+    db_routing._unreachable.clear()
+    connections["replica_2"].close()
+    del connections["replica_2"]
+    del connections.settings["replica_2"]
+
+
+def test_an_unreachable_replica_is_left_out_and_its_reads_go_elsewhere(
+    unreachable, replica, client, bob, database, caplog, monkeypatch
+):
+    from core import db_routing
+
+    # Every request draws the unreachable replica first.
+    monkeypatch.setattr(db_routing.random, "sample", lambda seq, k: sorted(seq, reverse=True))
+    ProfileFactory(database=database, email="still-listed@example.com")
+    client.force_login(bob)
+    with CaptureQueriesContext(replica) as on_replica:
+        for _ in range(3):
+            response = client.get(reverse("profiles:list"))
+            assert response.status_code == 200
+            assert "still-listed@example.com" in response.text
+    assert reads_profiles(replica_queries(on_replica))
+    # Tried once, then left out for REPLICA_RETRY_SECONDS: one warning, naming it.
+    warnings = [r.getMessage() for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(warnings) == 1 and unreachable in warnings[0]
+    assert unreachable in db_routing._unreachable
+
+
+def test_with_no_replica_reachable_the_primary_answers(unreachable, replica, client, bob, database):
+    from core import db_routing
+
+    # replica_1 was found unreachable a moment ago: left out, not tried again yet.
+    db_routing._unreachable[REPLICA] = time.monotonic() + 30
+    ProfileFactory(database=database, email="from-the-primary@example.com")
+    client.force_login(bob)
+    with CaptureQueriesContext(replica) as on_replica:
+        response = client.get(reverse("profiles:list"))
+    assert response.status_code == 200
+    assert "from-the-primary@example.com" in response.text
+    assert replica_queries(on_replica) == []
+    assert set(db_routing._unreachable) == {REPLICA, unreachable}
