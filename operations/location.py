@@ -125,8 +125,16 @@ def update_location_from_ip(profile, ip, *, occurred_at=None, source="event"):
         ip = Profile._meta.get_field("ip").clean(ip, profile)
     except ValidationError:
         return []
-    if occurred_at is not None and newer_located_action(profile, occurred_at):
-        return []
+    if occurred_at is not None:
+        # The row is locked, and its location read again, before looking for a newer
+        # action: one reported at the same time and committed while this waited is then
+        # seen, and an older IP does not overwrite it.
+        fields = ["ip", "country", "timezone", *PLACE_FIELDS]
+        locked = Profile.objects.select_for_update().only(*fields).get(pk=profile.pk)
+        for name in fields:
+            setattr(profile, name, getattr(locked, name))
+        if newer_located_action(profile, occurred_at):
+            return []
     values = location_change(profile, ip)
     changed = [name for name, value in values.items() if getattr(profile, name) != value]
     if changed:
