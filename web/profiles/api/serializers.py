@@ -10,6 +10,7 @@ import copy
 import functools
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import SkipField
@@ -92,6 +93,9 @@ class CustomFieldSerializer(StrictModelSerializer):
 
 # -- Profiles ----------------------------------------------------------------------------
 
+# (serializer class, time zone name) -> the steps of ProfileSerializer.to_representation
+_PLANS = {}
+
 PROFILE_FIELDS = [field.name for field in STANDARD_FIELDS if field.in_api] + ["fields"]
 PROFILE_READ_ONLY_FIELDS = [
     field.name for field in STANDARD_FIELDS if field.in_api and not field.editable
@@ -138,6 +142,7 @@ class ProfileSerializer(StrictModelSerializer):
         representation = {}
         for key, attname, represent in self._representation_steps:
             if attname is None:  # not a plain model column: DRF's own path for the field
+                represent = self._own_fields[key]
                 try:
                     value = represent.get_attribute(instance)
                 except SkipField:
@@ -149,8 +154,29 @@ class ProfileSerializer(StrictModelSerializer):
             representation[key] = value if value is None or represent is None else represent(value)
         return representation
 
-    @functools.cached_property
+    @property
     def _representation_steps(self):
+        """The plan of this class in the current time zone: built once per process from a
+        serializer of its own (building a serializer's fields costs about a millisecond,
+        more than writing out a page of profiles), so a read never builds ``fields``."""
+        key = (type(self), timezone.get_current_timezone_name())
+        steps = _PLANS.get(key)
+        if steps is None:
+            steps = _PLANS[key] = type(self)()._plan()
+        return steps
+
+    @functools.cached_property
+    def _own_fields(self):
+        """The plan's fields that take DRF's path, bound to this serializer (its context:
+        the request an avatar's URL is built from)."""
+        fields = {}
+        for key, attname, field in self._representation_steps:
+            if attname is None:
+                fields[key] = copy.deepcopy(field)  # a new, unbound field of the same kind
+                fields[key].bind(key, self)
+        return fields
+
+    def _plan(self):
         """(key, attname, represent) per readable field, in order: a column of the model
         read through the field's stock getter is read by its attribute and written by the
         field's own ``to_representation`` (``str`` for text, nothing for a related id, as
