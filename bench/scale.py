@@ -16,7 +16,8 @@ p50/p95 and query counts:
   the query count of each for the busiest profile against a typical one (a few events in
   the default 7 days, two subscriptions) and an empty one (it must not grow);
 - the list: page 1 and page 20,000 via its keyset cursor, each kind of search, each filter;
-- the admin changelists of profiles, subscriptions and events: page 1, a deep page, a search;
+- the admin changelists of profiles, subscriptions and events: page 1, page 10,000 via its
+  keyset link (and by number, as an older link reaches it), a search;
 - the API: a profile list page, one profile, a subscription list, history page 1 and
   page 50, and the personal-data export of the busiest profile.
 
@@ -381,15 +382,25 @@ def admin_measures(sample, busiest):
             )
         )
         ordered = ordered_for(model)
-        deep_pk = ordered.values_list("pk", flat=True)[deep * per_page]
-        keyset = ordered.filter(pk__lte=deep_pk)
+        # The last row before page ``deep``: its "Older" link carries this id.
+        cursor = ordered.values_list("pk", flat=True)[deep * per_page - 1]
         measures.append(
             Measure(
                 "admin",
-                f"{name}: page {deep:,} (OFFSET {deep * per_page:,})",
+                f"{name}: page {deep:,} (keyset ?after=, {deep * per_page:,} rows in)",
+                f"{base}?after={cursor}",
+                target=PAGE_P95,
+                # A keyset page reads one row more: is there an older page?
+                keyset=keyset_bare(ordered.filter(pk__lt=cursor), per_page + 1),
+            )
+        )
+        measures.append(
+            Measure(
+                "admin",
+                f"{name}: page {deep:,} by number (?p=, an older link)",
                 f"{base}?p={deep}",
                 target=PAGE_P95,
-                keyset=keyset_bare(keyset, per_page),
+                keyset=keyset_bare(ordered.filter(pk__lt=cursor), per_page),
             )
         )
         measures.append(

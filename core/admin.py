@@ -1,12 +1,15 @@
 """Admin pieces every app's admin uses: scoping, cheap deletion pages, counts, typed fields.
 
-Tables hold millions of rows: a list never counts the whole table, and a deletion page
-summarises what goes with an object instead of listing every related row.
+Tables hold millions of rows: a list never counts the whole table, pages deep in a list
+by its key's index, and a deletion page summarises what goes with an object instead of
+listing every related row.
 """
 
 from collections import Counter
 
 from django import forms
+from django.contrib import messages as user_messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import router
 from django.db.models import Count, OuterRef, Subquery
@@ -16,9 +19,10 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from . import scoping
+from . import keyset, scoping
 from .fieldtypes import parse_options
 from .keyset import estimated_count
+from .text import whole_number
 from .typedfields import named_messages
 
 
@@ -80,6 +84,89 @@ def _pk_order(queryset):
     direction = "-" if name.startswith("-") else ""
     pk_names = {"pk", queryset.model._meta.pk.name, queryset.model._meta.pk.attname}
     return direction if name.lstrip("-") in pk_names else None
+
+
+AFTER_VAR, BEFORE_VAR = "after", "before"
+
+
+class KeysetChangeList(ChangeList):
+    """A changelist that, in its default order by the primary key, pages by the key.
+
+    "Older" carries the last id shown (``?after=``), "Newer" the first (``?before=``),
+    and such a page is one range of the key's index (``WHERE id < x ORDER BY id DESC LIMIT
+    n``), as fast 500,000 rows in as on page 1, where page 10,000 by number walks every
+    index entry before it. Page 1 is the paginator's, as before; sorted by another column
+    (or edited in place: the formset needs a queryset), the list pages by number.
+    """
+
+    keyset_page = None
+
+    def get_queryset(self, request, exclude_parameters=None):
+        # The cursor is no filter (the admin takes any other parameter for a lookup and
+        # answers "?e=1"), and a search, filter or sort from here starts on the first page.
+        for name in (AFTER_VAR, BEFORE_VAR):
+            self.params.pop(name, None)
+            self.filter_params.pop(name, None)
+        return super().get_queryset(request, exclude_parameters)
+
+    def get_results(self, request):
+        by_number = self.list_editable or self.show_all
+        self.pk_direction = None if by_number else _pk_order(self.queryset)
+        cursor = self._cursor(request) if self.pk_direction is not None else None
+        if cursor:
+            self.page_num = 1  # counted as page 1 is; the rows are the cursor's
+        super().get_results(request)
+        if cursor:
+            self.keyset_page = keyset.page(
+                self.queryset,
+                ["pk"],
+                descending=self.pk_direction == "-",
+                size=self.list_per_page,
+                **cursor,
+            )
+            self.result_list = self.keyset_page.rows
+
+    def _cursor(self, request):
+        """Return the ``after`` or ``before`` position in the URL; a bad one says so and
+        gives the first page."""
+        for name in (AFTER_VAR, BEFORE_VAR):
+            if name in request.GET:
+                pk = whole_number(request.GET[name])
+                if pk is None:
+                    user_messages.warning(request, "That page link was not valid: the first page.")
+                    return None
+                return {name: [pk]}
+        return None
+
+    @cached_property
+    def keyset_links(self):
+        """Return the URLs of the first, the previous and the next page of a list paged by
+        its key (empty where there is nowhere to go), or None when it pages by number."""
+        if self.pk_direction is None:
+            return None
+        if self.keyset_page is None:  # the paginator's page: page 1, or an older ?p= link
+            rows = list(self.result_list)  # the rows already read for the table
+            has_previous = self.page_num > 1
+            has_next = self.page_num < self.paginator.num_pages
+        else:
+            page = self.keyset_page
+            rows, has_previous, has_next = page.rows, page.has_previous, page.has_next
+        newest_first = self.pk_direction == "-"
+        return {
+            "previous_label": "Newer" if newest_first else "Previous",
+            "next_label": "Older" if newest_first else "Next",
+            "first": self.get_query_string() if has_previous else None,
+            "previous": rows and has_previous and self.get_query_string({BEFORE_VAR: rows[0].pk}),
+            "next": rows and has_next and self.get_query_string({AFTER_VAR: rows[-1].pk}),
+        }
+
+
+class KeysetPagesMixin:
+    """Page a big table's changelist by its primary key in its default order
+    (``KeysetChangeList``); to be used with ``EstimatedCountPaginator``."""
+
+    def get_changelist(self, request, **kwargs):
+        return KeysetChangeList
 
 
 def summarised_deletion(objs, using):

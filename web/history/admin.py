@@ -8,7 +8,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin
+from core.admin import (
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+)
 from core.jsonvalues import shown
 from history.models import Event
 from history.types import EVENT_TYPES, EVENT_TYPES_BY_SLUG, GROUP_LABELS
@@ -33,7 +38,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class EventAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     database_path = "profile__database"
     list_display = ["occurred_at", "type_label", "profile_link", "database", "data_preview"]
     list_filter = [EventTypeFilter, "occurred_at", "profile__database"]

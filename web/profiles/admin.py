@@ -20,6 +20,7 @@ from django.utils.html import escape, format_html, format_html_join
 
 from core.admin import (
     EstimatedCountPaginator,
+    KeysetPagesMixin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
     SummarisedDeleteMixin,
@@ -224,7 +225,7 @@ class ProfileAdminForm(forms.ModelForm):
 
 
 @admin.register(Profile)
-class ProfileAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
+class ProfileAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     form = ProfileAdminForm
 
     class Media:

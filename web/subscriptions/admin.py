@@ -12,7 +12,13 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from core import scoping
-from core.admin import EstimatedCountPaginator, ScopedAdminMixin, TypedFieldForm, add_check_errors
+from core.admin import (
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ScopedAdminMixin,
+    TypedFieldForm,
+    add_check_errors,
+)
 from core.text import normalize_email
 from operations.subscriptions import delete_subscription, subscribe, update_subscription
 from profiles.models import Profile
@@ -209,7 +215,7 @@ class SubscriptionAdminForm(forms.ModelForm):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SubscriptionAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Every write goes through operations.subscriptions: limits, priority rule, history."""
 
     database_path = "profile__database"
