@@ -124,11 +124,14 @@ def _write(instance, action, changes):
 
 
 def log_updates(changes_by_instance):
-    """Log changes made without saving each object (bulk updates): {instance: changes}."""
+    """Log changes made without saving each object (bulk updates): {instance: changes},
+    or [(instance, changes)] in order when an instance changed more than once."""
+    if isinstance(changes_by_instance, dict):
+        changes_by_instance = changes_by_instance.items()
     author = _actor()
     entries = [
         _entry(instance, AuditEntry.Action.UPDATE, changes, author)
-        for instance, changes in changes_by_instance.items()
+        for instance, changes in changes_by_instance
         if changes
     ]
     bulk.insert(AuditEntry, entries)

@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import orjson
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -34,53 +34,46 @@ from profiles.models import Profile
 from subscriptions.models import ContactKind, Subscription, SuppressedAddress
 
 from .location import PLACE_FIELDS, locate_from_event, location_change, newest_located_actions
-from .profiles import change_status, suppress_address
-from .subscriptions import confirm, set_status
+from .profiles import change_status
+from .subscriptions import confirm, set_status, status_event
 
 UNSET = object()
 
 
-# Each effect gets the event (its profile loaded) and the live subscription the event's
-# data names (checked to be the profile's during validation), or None.
+# Each effect gets the event (its profile loaded), the live subscription the event's data
+# names (checked to be the profile's during validation) or None, and what makes the changes:
+# ``AT_ONCE`` for one event (each change through the operation that owns it), a batch's
+# ``_BatchChanges`` (the same changes collected, then written set-wise).
 
 
-def _set_profile_status(event, status):
-    if event.profile.status != status:
-        change_status(event.profile, status, source=event.type)
-
-
-def _set_subscription_status(subscription, status):
-    if subscription is not None:
-        set_status(subscription, status)
-
-
-def _hard_bounce(event, subscription):
+def _hard_bounce(event, subscription, changes):
     profile = event.profile
     if profile.status == Status.HARD_BOUNCED:
         # Already hard bounced: a new bounce suppresses the address again if it was lifted.
-        suppress_address(profile)
-    _set_profile_status(event, Status.HARD_BOUNCED)
-    _set_subscription_status(subscription, Status.HARD_BOUNCED)
-    if subscription is not None and subscription.channel.contact_kind == ContactKind.EMAIL:
-        SuppressedAddress.objects.suppress(
-            subscription.contact, reason="hard_bounced", profile=profile
-        )
+        changes.suppress(profile.email, profile)
+    changes.profile_status(profile, Status.HARD_BOUNCED, source=event.type)
+    if subscription is not None:
+        changes.subscription_status(subscription, Status.HARD_BOUNCED)
+        if subscription.channel.contact_kind == ContactKind.EMAIL:
+            changes.suppress(subscription.contact, profile)
 
 
-def _complaint(event, subscription):
-    _set_profile_status(event, Status.COMPLAINER)
-    _set_subscription_status(subscription, Status.COMPLAINER)
+def _complaint(event, subscription, changes):
+    changes.profile_status(event.profile, Status.COMPLAINER, source=event.type)
+    if subscription is not None:
+        changes.subscription_status(subscription, Status.COMPLAINER)
 
 
-def _confirmation_click(event, subscription):
-    confirm(event.profile, subscription)
+def _confirmation_click(event, subscription, changes):
+    changes.confirm(event.profile, subscription)
 
 
-def _unsubscribe_click(event, subscription):
-    _set_subscription_status(subscription, Status.UNSUBSCRIBED)
+def _unsubscribe_click(event, subscription, changes):
+    if subscription is not None:
+        changes.subscription_status(subscription, Status.UNSUBSCRIBED)
 
 
-def _click(event, subscription):
+def _click(event, subscription, changes):
     tags = click_utm(event.data)
     if not tags:
         return
@@ -98,6 +91,30 @@ EFFECTS = {
     "unsubscribe_click": _unsubscribe_click,
     "click": _click,
 }
+
+
+class _AtOnce:
+    """Make each change of an effect at once, through the operation that owns it."""
+
+    @staticmethod
+    def profile_status(profile, status, *, source):
+        if profile.status != status:
+            change_status(profile, status, source=source)
+
+    @staticmethod
+    def subscription_status(subscription, status):
+        set_status(subscription, status)
+
+    @staticmethod
+    def suppress(address, profile):
+        SuppressedAddress.objects.suppress(address, reason="hard_bounced", profile=profile)
+
+    @staticmethod
+    def confirm(profile, subscription):
+        confirm(profile, subscription)
+
+
+AT_ONCE = _AtOnce()
 
 
 def named_subscription(profile, data):
@@ -125,7 +142,7 @@ def apply_effects(event, subscription=UNSET):
     if effect:
         if subscription is UNSET:
             subscription = named_subscription(event.profile, event.data)
-        effect(event, subscription)
+        effect(event, subscription, AT_ONCE)
     locate_from_event(event)
 
 
@@ -152,10 +169,12 @@ def ingest_event(profile, type, data=None, occurred_at=None):
 # The batch is applied set-wise, in a number of queries that does not grow with its size:
 # one for the profiles, one for the subscriptions the events name (when any does), one
 # write of all the events (ids taken from the sequence, then COPY on PostgreSQL), and, for
-# the effects: the click tags and the IPs folded per profile in time order over the rows
-# read under lock, written with one UPDATE and one audit insert. The rare effects (bounces,
-# complaints, unsubscribe and confirmation clicks) run one by one, oldest first, through
-# the operations that own them, before the fold reads the rows.
+# the effects, one read under lock of the rows of the profiles they touch (then of the
+# subscriptions named). The rare effects (bounces, complaints, unsubscribe and
+# confirmation clicks) run first, oldest first, through the same effect functions as one
+# event, their changes collected and written with one query per kind of write (statuses,
+# history events, audit entries, suppressed addresses); then the click tags and the IPs
+# are folded per profile in time order, written with one UPDATE and one audit insert.
 
 # The fields the per-profile fold of clicks and IPs may change.
 FOLDED_FIELDS = (*UTM_TAGS, "ip", "country", *PLACE_FIELDS)
@@ -299,25 +318,44 @@ def _json(value):
 
 
 def _apply_batch_effects(effectful):
-    """Apply the effects of the events (oldest first): the rare ones one by one, then the
-    clicks' tags and the IPs folded per profile."""
+    """Apply the effects of the events (oldest first) to the rows of their profiles, read
+    under lock in the order of their keys (as every batch takes them: no deadlock): the
+    rare ones' changes collected and written set-wise, then the clicks' tags and the IPs
+    folded per profile."""
     rare = [event for event in effectful if event.type in EFFECTS and event.type != "click"]
+    tagged, located = _fold_inputs(effectful)
+    if not rare and not tagged and not located:
+        return
+    fields = ["pk", "profile_id", *FOLDED_FIELDS]
     if rare:
-        profiles = Profile.objects.in_bulk({event.pk for event in rare})
-        for accepted in rare:
-            profile = profiles[accepted.pk]
-            if accepted.subscription is not None:
-                accepted.subscription.profile = profile
-            event = Event(
-                pk=accepted.outcome.id,
-                profile=profile,
-                type=accepted.type,
-                occurred_at=accepted.occurred_at,
-                data=accepted.data,
-            )
-            EFFECTS[accepted.type](event, accepted.subscription)
-    tagged = {}  # profile pk -> the tags of its latest tagged click
-    located = defaultdict(list)  # profile pk -> [(occurred_at, ip)] in time order
+        fields += ["status", "email"]
+    profiles = {
+        profile.pk: profile
+        for profile in Profile.objects.select_for_update()
+        .filter(pk__in={event.pk for event in rare} | tagged.keys() | located.keys())
+        .only(*fields)
+        .order_by("pk")
+    }
+    if rare:
+        _apply_rare_effects(rare, profiles)
+    if tagged or located:
+        _fold(profiles, tagged, located, _newest_located(effectful, located))
+
+
+def _newest_located(effectful, located):
+    """{profile pk: when its latest action with an IP before this batch happened}; read
+    once the rows are locked, so that an action committed while this batch waited counts."""
+    if not located:
+        return {}
+    since = min(moment for actions in located.values() for moment, _ in actions)
+    batch = [event.outcome.id for event in effectful if event.pk in located]
+    return newest_located_actions(located.keys(), since, exclude=batch)
+
+
+def _fold_inputs(effectful):
+    """Return ({profile pk: the tags of its latest tagged click}, {profile pk: [(moment,
+    ip)] in time order}) of the events."""
+    tagged, located = {}, defaultdict(list)
     ip_field = Profile._meta.get_field("ip")
     for event in effectful:
         if event.type == "click":
@@ -328,30 +366,119 @@ def _apply_batch_effects(effectful):
         if ip and isinstance(ip, str):
             with contextlib.suppress(ValidationError):
                 located[event.pk].append((event.occurred_at, ip_field.clean(ip, None)))
-    if not tagged and not located:
-        return
-    newest = {}
-    if located:
-        since = min(moment for actions in located.values() for moment, _ in actions)
-        batch = [event.outcome.id for event in effectful if event.pk in located]
-        newest = newest_located_actions(located.keys(), since, exclude=batch)
-    profiles = (
-        Profile.objects.select_for_update()
-        .filter(pk__in=tagged.keys() | located.keys())
-        .only("pk", "profile_id", *FOLDED_FIELDS)
-        .order_by("pk")
-    )
+    return tagged, located
+
+
+def _apply_rare_effects(rare, profiles):
+    """Run the effects of the rare events (bounces, complaints, unsubscribe and confirmation
+    clicks) one by one on the locked rows, as one event at a time would, and write what
+    they changed in one query per kind of write."""
+    subscriptions = {
+        event.subscription.pk: event.subscription for event in rare if event.subscription
+    }
+    if subscriptions:
+        # As operations.subscriptions.update_subscription: the row as stored, under lock.
+        stored = Subscription.all_objects.select_for_update().filter(pk__in=subscriptions)
+        for row in stored.order_by("pk"):
+            for model_field in Subscription._meta.concrete_fields:
+                setattr(
+                    subscriptions[row.pk], model_field.attname, getattr(row, model_field.attname)
+                )
+    changes = _BatchChanges()
+    for accepted in rare:
+        profile = profiles[accepted.pk]
+        if accepted.subscription is not None:
+            accepted.subscription.profile = profile
+        event = Event(
+            pk=accepted.outcome.id,
+            profile=profile,
+            type=accepted.type,
+            occurred_at=accepted.occurred_at,
+            data=accepted.data,
+        )
+        EFFECTS[accepted.type](event, accepted.subscription, changes)
+    changes.write()
+
+
+class _BatchChanges:
+    """The changes ``AT_ONCE`` makes, made to the rows in memory and collected with the
+    history events and audit entries the operations record, in the order they record them,
+    then written in one query per kind of write."""
+
+    def __init__(self):
+        self.profiles, self.subscriptions = {}, {}  # pk -> the row changed
+        self.events, self.audit, self.suppressed = [], [], []
+
+    def profile_status(self, profile, status, *, source):
+        """As operations.profiles.change_status."""
+        before = profile.status
+        if before == status:
+            return
+        profile.status = status
+        self.profiles[profile.pk] = profile
+        self.audit.append((profile, {"status": [before, status]}))
+        data = {"from": before, "to": status, "source": source}
+        self.events.append(Event(profile_id=profile.pk, type="status_changed", data=data))
+        if status == Status.HARD_BOUNCED:
+            self.suppress(profile.email, profile)
+
+    def subscription_status(self, subscription, status):
+        """As operations.subscriptions.set_status."""
+        before = subscription.status
+        if before == status:
+            return
+        if subscription.is_deleted:
+            raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
+        subscription.status = status
+        changed = {"status": [before, status]}
+        if status != Status.SUSPENDED and subscription.suspended_until is not None:
+            changed["suspended_until"] = [_audited(subscription.suspended_until), None]
+            subscription.suspended_until = None
+        self.subscriptions[subscription.pk] = subscription
+        self.audit.append((subscription, changed))
+        type, data = status_event(subscription, before, status)
+        self.events.append(Event(profile_id=subscription.profile_id, type=type, data=data))
+
+    def suppress(self, address, profile):
+        self.suppressed.append((address, profile))
+
+    def confirm(self, profile, subscription):
+        """As operations.subscriptions.confirm."""
+        if subscription is not None and subscription.status == Status.UNCONFIRMED:
+            self.subscription_status(subscription, Status.SUBSCRIBED)
+        if profile.status == Status.UNCONFIRMED:
+            self.profile_status(profile, Status.SUBSCRIBED, source="confirmation")
+
+    def write(self):
+        now = timezone.now()
+        for row in (*self.profiles.values(), *self.subscriptions.values()):
+            row.updated_at = now
+        if self.profiles:
+            _update_rows(Profile, self.profiles.values(), ["status", "updated_at"])
+        if self.subscriptions:
+            names = ["status", "suspended_until", "updated_at"]
+            _update_rows(Subscription, self.subscriptions.values(), names)
+        Event.objects.bulk_create(self.events)
+        log_updates(self.audit)
+        if self.suppressed:
+            SuppressedAddress.objects.suppress_many(self.suppressed, reason="hard_bounced")
+
+
+def _fold(profiles, tagged, located, newest):
+    """Fold the clicks' tags and the IPs into the profiles' rows; write them in one UPDATE
+    and one audit insert."""
     now = timezone.now()
     changed, audit = [], {}
-    for profile in profiles:
+    for pk in sorted(tagged.keys() | located.keys()):
+        profile = profiles[pk]
         before = {name: getattr(profile, name) for name in FOLDED_FIELDS}
-        for moment, ip in located.get(profile.pk, ()):
+        for moment, ip in located.get(pk, ()):
             # An action older than the latest located one before this batch changes nothing.
-            if profile.pk in newest and newest[profile.pk] > moment:
+            if pk in newest and newest[pk] > moment:
                 continue
             for name, value in location_change(profile, ip).items():
                 setattr(profile, name, value)
-        tags = tagged.get(profile.pk)
+        tags = tagged.get(pk)
         if tags is not None:
             # The latest tagged click defines all five tags: the ones it lacks are cleared.
             for tag in UTM_TAGS:
@@ -366,27 +493,29 @@ def _apply_batch_effects(effectful):
             changed.append(profile)
             audit[profile] = changes
     if changed:
-        _update_profiles(changed, [*FOLDED_FIELDS, "updated_at"])
+        _update_rows(Profile, changed, [*FOLDED_FIELDS, "updated_at"])
         log_updates(audit)
 
 
-def _update_profiles(profiles, names):
-    """Write the fields ``names`` of ``profiles`` in one UPDATE (PostgreSQL: from arrays;
-    Django's bulk_update builds a CASE per field and row, slower than the rest of a batch)."""
+def _update_rows(model, rows, names):
+    """Write the fields ``names`` of the ``model`` instances ``rows`` in one UPDATE
+    (PostgreSQL: from arrays; Django's bulk_update builds a CASE per field and row, slower
+    than the rest of a batch)."""
+    rows = list(rows)
     if connection.vendor != "postgresql":
-        Profile.objects.bulk_update(profiles, names)
+        model.objects.bulk_update(rows, names)
         return
-    fields = [Profile._meta.get_field(name) for name in names]
+    fields = [model._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     columns = ", ".join(["id", *(quote(f.column) for f in fields)])
     arrays = ", ".join(["%s::bigint[]", *(f"%s::{f.db_type(connection)}[]" for f in fields)])
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-    params = [[p.pk for p in profiles]]
+    params = [[row.pk for row in rows]]
     params += [
-        [f.get_db_prep_save(getattr(p, f.attname), connection) for p in profiles] for f in fields
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for row in rows] for f in fields
     ]
     with connection.cursor() as cursor:
-        table = quote(Profile._meta.db_table)
+        table = quote(model._meta.db_table)
         sql = f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({columns}) WHERE t.id = v.id"  # noqa: S608, E501 (the model's names)
         cursor.execute(sql, params)
 

@@ -136,16 +136,22 @@ def update_subscription(subscription, change=None, *, source="", **values):
 def _status_event(subscription, before, after, source=""):
     if before == after:
         return None
+    return record_event(subscription.profile, *status_event(subscription, before, after, source))
+
+
+def status_event(subscription, before, after, source=""):
+    """Return (type, data) of the history event recording a change of status (a batch of
+    reported events records them all in one insert)."""
     data = subscription.event_data(**{"from": before, "to": after})
     if source:
         data["source"] = source
     if after == Status.SUSPENDED and subscription.suspended_until:
         data["until"] = subscription.suspended_until.isoformat()
     if after == Status.SUBSCRIBED:
-        return record_event(subscription.profile, "subscribed", data)
+        return "subscribed", data
     if after == Status.UNSUBSCRIBED:
-        return record_event(subscription.profile, "unsubscribed", data)
-    return record_event(subscription.profile, "subscription_status_changed", data)
+        return "unsubscribed", data
+    return "subscription_status_changed", data
 
 
 def _fields_event(subscription, changed, before_custom):

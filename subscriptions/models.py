@@ -45,6 +45,23 @@ class SuppressedAddressQuerySet(models.QuerySet):
         )
         return entry
 
+    def suppress_many(self, addresses, *, reason):
+        """Put addresses on the list as ``suppress`` does one by one, in one insert.
+
+        ``addresses``: [(address, profile or None)], in order: an address already on the
+        list keeps its entry, and the first pair naming a new one makes it.
+        """
+        entries = {}
+        for address, profile in addresses:
+            entries.setdefault(normalize_email(address), profile.profile_id if profile else "")
+        self.bulk_create(
+            (
+                self.model(address=address, reason=reason, profile_id=profile_id)
+                for address, profile_id in entries.items()
+            ),
+            ignore_conflicts=True,
+        )
+
     def is_suppressed(self, address):
         return self.filter(address=normalize_email(address)).exists()
 

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from history.models import Event
 from operations.events import ingest_event
 from profiles.models import Profile
 from tests.concurrency import needs_postgres, run_together
@@ -34,6 +35,35 @@ def post(user, items):
     response = client.post(URL, items, format="json")
     assert response.status_code == 200, response.content[:300]
     assert {result["status"] for result in response.json()["results"]} == {"created"}
+
+
+def test_sixteen_batches_at_once_fold_every_profile_to_its_newest_actions(reporter):
+    user, profiles = reporter
+    now = timezone.now()
+
+    def work(batch):
+        # Each batch touches every profile, in its own order (a deadlock if locks were
+        # taken in the order sent); batch 0 holds the newest click and the newest IP.
+        ordered = profiles[batch % len(profiles) :] + profiles[: batch % len(profiles)]
+        moment = (now - timedelta(minutes=batch + 1)).isoformat()
+        items = [
+            {
+                "profile_id": profile.profile_id,
+                "type": "click",
+                "occurred_at": moment,
+                "data": {
+                    "url": f"https://shop.example/?utm_source=batch{batch}",
+                    "ip": GB if batch == 0 else US,
+                },
+            }
+            for profile in ordered
+        ]
+        post(user, items)
+
+    assert run_together(BATCHES, work) == []
+    assert Event.objects.filter(type="click").count() == BATCHES * len(profiles)
+    for profile in Profile.objects.filter(pk__in=[p.pk for p in profiles]):
+        assert (profile.ip, profile.country) == (GB, "GB"), profile.profile_id
 
 
 def test_events_reported_one_by_one_at_once_keep_the_newest_ip(reporter):
