@@ -12,12 +12,15 @@ steps, each done for all its rows at once rather than row by row:
    contact of a subscription (``subscription_email``, ``subscription_phone``,
    ``push_token``). The mode decides what a match means: ``upsert`` updates a match and
    creates the rest, ``insert`` skips a match, ``update`` skips a row without one.
-3. **Check** each row's values against the database's rules (``check_profile_values``, the
-   same check as a single create or change) and the emails of the batch against the
-   database in one query (none when the rows were matched by email: the match read them).
+3. **Check** each row's values against the database's rules (``ProfileValuesCheck``: the
+   check of a single create or change, its field definitions read once for the batch) and
+   the emails of the batch against the database in one query (none when the rows were
+   matched by email: the match read them).
 4. **Write** with bulk statements: the new profiles (built from their defaults once per
    batch, ``new_profiles``), their phones, their import events and audit entries in one
-   ``COPY``/``INSERT`` each; the changed profiles in one ``UPDATE``.
+   ``COPY``/``INSERT`` each; the changed profiles in one ``UPDATE``. A new profile's row
+   is checked as its profile goes into the ``COPY`` (``core.bulk.insert_each``), so
+   PostgreSQL writes the rows before it meanwhile.
 
 Rows of one batch that share a key (two rows of one email) run in order, in "waves": the
 second sees what the first wrote, so it updates the profile the first created and its
@@ -49,7 +52,7 @@ from core.status import Status
 from core.text import normalize_email, normalize_phones
 from history.models import Event
 from history.types import IMPORT_SOURCES
-from profiles.models import Profile, ProfilePhone, check_profile_values, locate
+from profiles.models import Profile, ProfilePhone, ProfileValuesCheck, locate
 from subscriptions.models import ContactKind, Subscription
 
 from .control_group import new_profile_group
@@ -332,6 +335,7 @@ class Batch:
         self.mode = mode
         self.source = source
         self.detect_location = detect_location
+        self.values_check = ProfileValuesCheck(database)  # the database's rules, read once
         self.results = {}
 
     def run(self, rows, first):
@@ -402,17 +406,21 @@ class Batch:
                 self._skip(row, profile, "A profile matches this row; insert mode keeps it.")
             elif profile is None and self.mode == "update":
                 self._skip(row, None, "No profile matches this row; update mode creates none.")
+            elif profile is None:
+                creates.append(row)  # checked as its profile goes into the database
             elif self._check(row, profile):
-                (creates if profile is None else updates).append((row, profile))
-        self._check_emails(creates, updates, seen)
-        creates = [(row, p) for row, p in creates if row.index not in self.results]
+                updates.append((row, profile))
+        taken = self._email_owners(creates, updates, seen)
+        for row, profile in updates:
+            self._refuse_taken_email(row, profile, row.checked.get("email"), taken)
         updates = [(row, p) for row, p in updates if row.index not in self.results]
         try:
             with transaction.atomic():
-                written = self._create(creates) + self._update(updates)
+                written = self._create(creates, taken) + self._update(updates)
         except (IntegrityError, DataError):
             # A concurrent write took a value meanwhile: each row on its own, so only the
             # row it concerns fails.
+            creates = [(row, None) for row in creates if self._checked_new(row, taken)]
             written = [self._write_one(row, profile) for row, profile in creates + updates]
         for row, profile in written:
             if profile is not None:
@@ -429,58 +437,73 @@ class Batch:
             previous = {ip: getattr(profile, ip) for ip in ("reg_ip", "ip")} if profile else None
             locate(values, previous)
         try:
-            row.checked = check_profile_values(
-                self.database, values, profile=profile, check_email=False
-            )
+            row.checked = self.values_check.check(values, profile=profile, check_email=False)
         except ValidationError as error:
             self._fail(row, profile, api_detail(error))
             return False
         return True
 
-    def _check_emails(self, creates, updates, known):
-        """Refuse an email another profile of the database holds (one query, none when
-        the matcher has just read the owners of these emails: ``known``)."""
-        wanted = {}
-        for row, profile in creates + updates:
-            email = row.checked.get("email")
-            if email:
-                wanted[email] = (row, profile)
+    def _checked_new(self, row, taken):
+        """Check a row of a new profile once, and its email's owner: whether it is to be
+        written (a row the writes were rolled back before reaching is checked now)."""
+        if row.checked is None and row.index not in self.results and self._check(row, None):
+            self._refuse_taken_email(row, None, row.checked.get("email"), taken)
+        return row.index not in self.results
+
+    def _email_owners(self, creates, updates, known):
+        """Return {email: pk} of the profiles of the database holding the emails the rows
+        write (one query, none when the matcher has just read the owners of these emails:
+        ``known``). A new profile's email is read as its check leaves it: normalised."""
+        wanted = {normalize_email(row.values.get("email")) for row in creates}
+        wanted |= {row.checked.get("email") for row, _ in updates}
+        wanted -= {"", None}
         if not wanted:
-            return
+            return {}
         if all(("email", email) in known for email in wanted):
-            taken = {email: pk for email in wanted for pk in known[("email", email)]}
-        else:
-            taken = dict(
-                Profile.objects.filter(database=self.database, email__in=list(wanted)).values_list(
-                    "email", "pk"
-                )
-            )
-        for email, (row, profile) in wanted.items():
-            owner = taken.get(email)
-            if owner is not None and (profile is None or owner != profile.pk):
-                message = f"Another profile of database “{self.database}” has the email {email}."
-                self._fail(row, profile, {"email": [message]})
+            return {email: pk for email in wanted for pk in known[("email", email)]}
+        profiles = Profile.objects.filter(database=self.database, email__in=list(wanted))
+        return dict(profiles.values_list("email", "pk"))
+
+    def _refuse_taken_email(self, row, profile, email, taken):
+        """Refuse an email another profile of the database holds."""
+        owner = taken.get(email) if email else None
+        if owner is not None and (profile is None or owner != profile.pk):
+            message = f"Another profile of database “{self.database}” has the email {email}."
+            self._fail(row, profile, {"email": [message]})
 
     # -- writes --------------------------------------------------------------------------
 
-    def _create(self, creates):
-        """Insert the new profiles, their phones, import events and audit entries."""
-        if not creates:
+    def _create(self, rows, taken):
+        """Insert the new profiles, each row checked as its profile goes into the COPY (the
+        database writes the ones before meanwhile), then their phones, import events and
+        audit entries. Return (row, profile) of those written."""
+        if not rows:
             return []
         group = new_profile_group(self.database)
+        self.values_check.prepare()  # no query may run while the COPY does
         now = timezone.now()
-        new = []
-        for (row, _), profile in zip(
-            creates, new_profiles(self.database, len(creates)), strict=True
-        ):
-            for name, value in row.checked.items():
-                setattr(profile, name, value.applied_to({}) if name == "custom_values" else value)
-            if group is not None:
-                profile.in_control_group = group.includes(profile.profile_id, group.formed_period)
-            profile.prepare_identifiers()
-            profile.created_at = profile.updated_at = now
-            new.append(profile)
-        bulk.insert(Profile, new, with_ids=True)
+        written = []
+
+        def checked_profiles():
+            for row, profile in zip(rows, new_profiles(self.database, len(rows)), strict=True):
+                if not self._checked_new(row, taken):
+                    continue
+                for name, value in row.checked.items():
+                    if name == "custom_values":
+                        value = value.applied_to({})
+                    setattr(profile, name, value)
+                if group is not None:
+                    profile.in_control_group = group.includes(
+                        profile.profile_id, group.formed_period
+                    )
+                profile.prepare_identifiers()
+                profile.created_at = profile.updated_at = now
+                written.append((row, profile))
+                yield profile
+
+        new = bulk.insert_each(Profile, checked_profiles(), len(rows))
+        if not new:
+            return []
         bulk.insert_rows(
             ProfilePhone,
             ["profile", "database", "number"],
@@ -492,12 +515,12 @@ class Batch:
         events += [(p.pk, "control_group_entered", now, {}, now) for p in new if p.in_control_group]
         bulk.insert_rows(Event, EVENT_COLUMNS, events)
         log_creates(new)
-        for (row, _), profile in zip(creates, new, strict=True):
+        for row, profile in written:
             row.created = True
             profile._loaded_phones = list(profile.phones)
             if profile.status == Status.HARD_BOUNCED:
                 suppress_address(profile)
-        return [(row, profile) for (row, _), profile in zip(creates, new, strict=True)]
+        return written
 
     def _update(self, updates):
         """Write the changed values of the matched profiles (locked when matched)."""

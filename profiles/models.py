@@ -6,6 +6,7 @@ are in ``operations.profiles``.
 """
 
 import contextlib
+import functools
 import hashlib
 import re
 import secrets
@@ -14,9 +15,14 @@ from dataclasses import dataclass, field
 import xxhash
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    EmailValidator,
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+)
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -47,6 +53,8 @@ from .fields import (
 )
 
 CUSTOM_TABS_MAX = 20
+# The longest email ``EmailValidator`` accepts (RFC 3696, section 3).
+EMAIL_MAX_LENGTH = 320
 
 
 class Gender(models.TextChoices):
@@ -571,36 +579,162 @@ def check_profile_values(
     Return the checked values (``CheckedValues``); raise ValidationError keyed by field
     name, a custom value's error under ``custom_values.<name>``. Nothing is written.
     """
-    checked, errors = CheckedValues(), {}
-    for name, value in values.items():
-        if name == "custom_values":
-            continue
-        if name not in EDITABLE:
-            errors[name] = ["This field is set by the product, not written."]
-            continue
-        try:
-            if name == "email":
-                value = normalize_email(value)
-            elif name == "phones":
-                value = normalize_phones(value or [])
-            # The instance is only read by relation fields (none here): no new profile is
-            # built per row of an import just to be passed along.
-            checked[name] = Profile._meta.get_field(name).clean(value, profile)
-        except ValidationError as error:
-            errors[name] = error.messages
-    if "custom_values" in values or profile is None:
-        current = None if profile is None or replace_custom_values else profile.custom_values
-        change, custom_errors = database.check_custom_values(
-            values.get("custom_values", {}), current=current
+    return ProfileValuesCheck(database).check(
+        values,
+        profile=profile,
+        replace_custom_values=replace_custom_values,
+        check_email=check_email,
+    )
+
+
+class ProfileValuesCheck:
+    """``check_profile_values`` for many rows of one database (an import's batch): the
+    database's custom fields are read once, not once per row, and each standard field's
+    check is the one prepared for the process (``standard_check``)."""
+
+    def __init__(self, database):
+        self.database = database
+        self.owner = f"database “{database.name}”"
+        self._definitions = None
+
+    def prepare(self):
+        """Read now what the checks read from the database (for checks made while a COPY
+        holds the connection, when no query may run)."""
+        return self.definitions
+
+    @property
+    def definitions(self):
+        """The database's custom fields, read when a row first has custom values to check
+        (a change of standard values only reads none)."""
+        if self._definitions is None:
+            self._definitions = list(self.database.custom_fields.all())
+        return self._definitions
+
+    def check(self, values, *, profile=None, replace_custom_values=False, check_email=True):
+        """Check one row's values; see ``check_profile_values``."""
+        checked, errors = CheckedValues(), {}
+        for name, value in values.items():
+            if name == "custom_values":
+                continue
+            clean = standard_check(name)
+            if clean is None:
+                errors[name] = ["This field is set by the product, not written."]
+                continue
+            try:
+                checked[name] = clean(value, profile)
+            except ValidationError as error:
+                errors[name] = error.messages
+        if "custom_values" in values or profile is None:
+            current = None if profile is None or replace_custom_values else profile.custom_values
+            change, custom_errors = check_change(
+                self.definitions, values.get("custom_values", {}), current=current, owner=self.owner
+            )
+            errors |= keyed_errors(custom_errors)
+            checked["custom_values"] = change
+        email = checked.get("email")
+        if email and check_email and email_taken(self.database, email, exclude=profile):
+            errors["email"] = [
+                f"Another profile of database “{self.database}” has the email {email}."
+            ]
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+
+@functools.cache
+def standard_check(name):
+    """Return the check of a standard field's value, ``check(value, profile)`` (the value
+    normalised, or ValidationError), or None for a field no write sets. Built once per
+    process: the model field's ``clean``, after the email's or the phones' normaliser."""
+    if name not in EDITABLE:
+        return None
+    model_field = Profile._meta.get_field(name)
+    clean = _plain_text_check(model_field) or model_field.clean
+    if name == "email":
+        return lambda value, profile: clean(normalize_email(value), profile)
+    if name == "phones":
+        return lambda value, profile: _clean_phones(
+            model_field, normalize_phones(value or []), profile
         )
-        errors |= keyed_errors(custom_errors)
-        checked["custom_values"] = change
-    email = checked.get("email")
-    if email and check_email and email_taken(database, email, exclude=profile):
-        errors["email"] = [f"Another profile of database “{database}” has the email {email}."]
-    if errors:
-        raise ValidationError(errors)
-    return checked
+    return clean
+
+
+def _plain_text_check(model_field):
+    """Return a check equal to ``model_field.clean`` for a text field, quicker for the
+    usual value (a text its ``clean`` returns as it is: no conversion, one of its choices,
+    its validators passing), or None for a field of another kind. Anything else, and a
+    value a validator refuses, goes through ``clean``, so the messages are the field's."""
+    kind = type(model_field)
+    if kind.to_python is not models.CharField.to_python or kind.validate is not Field.validate:
+        return None
+    if kind.clean is not Field.clean or kind.run_validators is not Field.run_validators:
+        return None
+    accepts = [_acceptance(validator) for validator in model_field.validators]
+    choices = {key for key, _ in model_field.flatchoices} if model_field.choices else None
+    blank = model_field.blank
+
+    def check(value, profile):
+        if value.__class__ is str:
+            if not value:
+                if blank:
+                    return value
+            elif choices is None or value in choices:
+                for accepted in accepts:
+                    if not accepted(value):
+                        break
+                else:
+                    return value
+        return model_field.clean(value, profile)
+
+    return check
+
+
+def _acceptance(validator):
+    """Return ``accepts(text)``: whether the validator lets the text pass. The usual ones
+    answer without building their error's parameters or going through Django's lazy
+    regexes, and an email's domain is checked once per domain (a file holds a few)."""
+    kind = type(validator)
+    if kind is MaxLengthValidator and isinstance(validator.limit_value, int):
+        limit = validator.limit_value
+        return lambda value: len(value) <= limit
+    if kind is EmailValidator:
+        return _email_acceptance(validator)
+
+    def accepts(value):
+        try:
+            validator(value)
+        except ValidationError:
+            return False
+        return True
+
+    return accepts
+
+
+def _email_acceptance(validator):
+    """``EmailValidator.__call__``'s test, without raising (Django 5.2's, step by step)."""
+    user_match = validator.user_regex.match
+    allowlist = validator.domain_allowlist
+    domain_ok = functools.lru_cache(maxsize=4096)(validator.validate_domain_part)
+
+    def accepts(value):
+        if not value or "@" not in value or len(value) > EMAIL_MAX_LENGTH:
+            return False
+        user_part, domain_part = value.rsplit("@", 1)
+        if not user_match(user_part):
+            return False
+        return domain_part in allowlist or domain_ok(domain_part)
+
+    return accepts
+
+
+def _clean_phones(model_field, phones, profile):
+    """The phones' field check: a list of texts (what ``normalize_phones`` returns) is
+    one its ``clean`` keeps as it is (valid JSON, no validators), so it is not encoded
+    again to find that out."""
+    plain = not (model_field.validators or model_field.choices is not None) and model_field.blank
+    if not plain or model_field.encoder is not None:
+        return model_field.clean(phones, profile)
+    return phones
 
 
 def email_taken(database, email, exclude=None):

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from operations.imports import new_profiles
+from operations.imports import Batch, new_profiles
 from profiles.models import Profile
 from tests.factories import ProfileFactory
 
@@ -62,3 +62,26 @@ def test_an_email_held_by_another_profile_is_still_refused_when_matched_by_phone
     results = api_client.post(URL, body, format="json").json()["results"]
     assert results[0]["status"] == "error"
     assert "ann@example.com" in results[0]["errors"]["email"][0]
+
+
+def test_an_email_taken_meanwhile_fails_its_row_alone(api_client, bob, database, monkeypatch):
+    ProfileFactory(database=database, email="ann@example.com")
+    # The batch misses Ann's profile, as if it were written after the batch looked: the
+    # database refuses the batch's insert, and the rows are written one by one.
+    monkeypatch.setattr(Batch, "_email_owners", lambda self, *args: {})
+    api_client.force_authenticate(bob)
+    rows = [
+        {"email": "bo@example.com"},
+        {"email": "ann@example.com"},
+        {"email": "cy@example.com", "first_name": "x" * 151},
+        {"email": "di@example.com"},
+    ]
+    body = {"database": database.pk, "match": "phone", "profiles": rows}
+    results = api_client.post(URL, body, format="json").json()["results"]
+    assert [result["status"] for result in results] == ["created", "error", "error", "created"]
+    assert results[1]["errors"] == {
+        "email": ["Another profile of database “Customers” has this email."]
+    }
+    assert list(results[2]["errors"]) == ["first_name"]
+    emails = set(Profile.objects.filter(database=database).values_list("email", flat=True))
+    assert emails == {"ann@example.com", "bo@example.com", "di@example.com"}
