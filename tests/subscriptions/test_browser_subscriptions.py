@@ -43,7 +43,9 @@ def test_a_marketer_adds_a_subscription_and_changes_it_in_place(
     until_settled(page, lambda: page.click("#section-tabs >> text=Subscriptions"))
     page.wait_for_url(f"**/profiles/{profile.profile_id}/subscriptions/**")
     page.wait_for_selector("#subscriptions >> text=This profile has no subscriptions.")
-    page.click("#subscriptions summary:text-is('Add subscription')")
+    # The form is read when it is opened.
+    assert not page.locator("#subscription-add-form select").count()
+    until_settled(page, lambda: page.click("#subscriptions summary:text-is('Add subscription')"))
 
     # resource → channel: choosing the resource loads its channels and categories.
     until_settled(

@@ -8,6 +8,7 @@ form is shown again with its errors beside the fields (status 200 so htmx swaps 
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -34,6 +35,7 @@ from subscriptions.models import (
     CHANNEL_LIMIT,
     DEVICE_FIELDS,
     PROFILE_LIMIT,
+    Channel,
     Resource,
     Subscription,
     SuppressedAddress,
@@ -101,6 +103,21 @@ SHOWN_PER_CHANNEL = 3
 SHOWN_IN_SECTION = 30
 
 
+class _Brief(NamedTuple):
+    """What the section reads of every subscription: enough to group it, count it and
+    choose its channel's recipient (``choose_recipient`` reads these attributes)."""
+
+    pk: int
+    public_id: object
+    resource_id: int
+    channel_id: int
+    status: str
+    priority: int
+    created_at: datetime
+    contact: str
+    deleted_at: datetime | None
+
+
 @dataclass
 class ChannelGroup:
     resource: Resource
@@ -123,7 +140,7 @@ class ChannelGroup:
     def receiver_hidden(self):
         """Whether the subscription that receives is among the rows not drawn."""
         receiver = self.delivery.subscription
-        return receiver is not None and all(row.subscription != receiver for row in self.rows)
+        return receiver is not None and all(row.subscription.pk != receiver.pk for row in self.rows)
 
 
 @dataclass
@@ -188,12 +205,15 @@ def _section_context(
     category_errors = category_errors or {}
     opened = opened or set()
     with_errors = row_forms.keys() | fields_forms.keys() | category_errors.keys()
-    # Categories and fields are read for the rows drawn only (below).
-    subscriptions = profile.subscriptions.select_related("resource", "channel")
+    # Every subscription is read as the few columns that group it and choose each channel's
+    # recipient (a profile may hold 200); whole rows, with their categories and fields, are
+    # read for the rows drawn only (below).
+    subscriptions = profile.subscriptions.all()
     if only is not None:
         subscriptions = subscriptions.filter(resource_id=only[0], channel__slug=only[1])
-    subscriptions = list(
-        subscriptions.order_by(
+    briefs = [
+        _Brief(*values)
+        for values in subscriptions.order_by(
             "resource__name",
             "resource_id",
             "channel__position",
@@ -201,65 +221,76 @@ def _section_context(
             "priority",
             "created_at",
             "id",
-        )
-    )
-    contacts = {s.contact for s in subscriptions} | {profile.email}
+        ).values_list(*_Brief._fields)
+    ]
+    resources = Resource.objects.in_bulk({b.resource_id for b in briefs})
+    channels = Channel.objects.in_bulk({b.channel_id for b in briefs})
+    contacts = {b.contact for b in briefs} | {profile.email}
     suppressed = SuppressedAddress.objects.among(contacts)
-    row_urls = _row_urls(profile)
     rest_url = reverse("subscriptions:rows", args=[profile.profile_id])
     budget = SHOWN_IN_SECTION
-    groups = []
-    for resource, in_resource in groupby(subscriptions, key=lambda s: s.resource):
-        channels = []
-        for channel, in_channel in groupby(in_resource, key=lambda s: s.channel):
+    groups, drawn_ids = [], []
+    for resource_id, in_resource in groupby(briefs, key=lambda b: b.resource_id):
+        resource, in_channels = resources[resource_id], []
+        for channel_id, in_channel in groupby(in_resource, key=lambda b: b.channel_id):
             in_channel = list(in_channel)
             delivery = choose_recipient(profile, in_channel, suppressed)
-            group = ChannelGroup(resource, channel, [], delivery, count=len(in_channel))
+            group = ChannelGroup(resource, channels[channel_id], [], delivery, len(in_channel))
             group.open = group.key in opened
             if (
                 only is not None
                 or group.open
-                or any(s.public_id in with_errors for s in in_channel)
+                or any(b.public_id in with_errors for b in in_channel)
             ):
                 drawn = in_channel[start:]
             else:
                 drawn = in_channel[: max(0, min(SHOWN_PER_CHANNEL, budget))]
             budget -= len(drawn)
-            for subscription in drawn:
-                subscription.profile = profile
-                public_id = subscription.public_id
-                group.rows.append(
-                    Row(
-                        subscription,
-                        row_forms.get(public_id) or RowForm(subscription=subscription),
-                        receives=delivery.subscription == subscription,
-                        suppressed=subscription.contact.lower() in suppressed,
-                        confirmation_url=(
-                            request.build_absolute_uri(subscription.confirmation_path())
-                            if subscription.status == Status.UNCONFIRMED
-                            else ""
-                        ),
-                        category_errors=category_errors.get(public_id, []),
-                        fields_form=fields_forms.get(public_id),
-                        urls=row_urls(subscription),
-                    )
-                )
+            group.rows = drawn  # briefs for now: rows once the whole subscriptions are read
+            drawn_ids.extend(b.pk for b in drawn)
             if group.hidden:
                 query = urlencode(
-                    {"resource": resource.pk, "channel": channel.slug, "start": len(drawn)}
+                    {"resource": resource_id, "channel": group.channel.slug, "start": len(drawn)}
                 )
                 group.rest_url = f"{rest_url}?{query}"
-            channels.append(group)
-        groups.append(ResourceGroup(resource, channels))
-    drawn = [row.subscription for g in groups for c in g.channels for row in c.rows]
-    prefetch_related_objects(drawn, "categories", "resource__categories", "resource__fields")
+            in_channels.append(group)
+        groups.append(ResourceGroup(resource, in_channels))
+    whole = Subscription.objects.prefetch_related("categories").in_bulk(drawn_ids)
+    prefetch_related_objects(list(resources.values()), "categories", "fields")
+    row_urls = _row_urls(profile)
+    for group in (channel for resource_group in groups for channel in resource_group.channels):
+        receiver = group.delivery.subscription  # a brief: its contact is shown when hidden
+        rows = []
+        for brief in group.rows:
+            subscription = whole[brief.pk]
+            subscription.profile = profile
+            subscription.resource = group.resource
+            subscription.channel = group.channel
+            public_id = subscription.public_id
+            rows.append(
+                Row(
+                    subscription,
+                    row_forms.get(public_id) or RowForm(subscription=subscription),
+                    receives=receiver is not None and receiver.pk == brief.pk,
+                    suppressed=subscription.contact.lower() in suppressed,
+                    confirmation_url=(
+                        request.build_absolute_uri(subscription.confirmation_path())
+                        if subscription.status == Status.UNCONFIRMED
+                        else ""
+                    ),
+                    category_errors=category_errors.get(public_id, []),
+                    fields_form=fields_forms.get(public_id),
+                    urls=row_urls(subscription),
+                )
+            )
+        group.rows = rows
     user = request.user
     return {
         "groups": groups,
-        "subscription_count": len(subscriptions),
+        "subscription_count": len(briefs),
         "global_blocked": profile.status != Status.SUBSCRIBED,
         "suppressed": profile.email.lower() in suppressed,
-        "form": form or (_empty_form(profile) if only is None else None),
+        "form": form,  # None: the add form is read when it is opened (add_subscription)
         "add_open": form is not None,
         "can_add": user.has_perm(ADD),
         "can_change": user.has_perm(CHANGE),
@@ -357,10 +388,13 @@ def add_subscription(request, profile_id):
     """Add a subscription; GET shows the form for the chosen resource (its channels, fields)."""
     profile = get_profile_for_user(request, profile_id, ADD)
     if request.method == "GET":
-        chosen = request.GET.get("resource", "")
-        resource = Resource.objects.filter(pk=chosen).first() if whole_number(chosen) else None
         initial = {k: v for k, v in request.GET.items() if k not in ("resource", "channel", "open")}
-        form = SubscriptionForm(initial=initial, resource=resource, add_url=_add_url(profile))
+        if "resource" in request.GET:  # chosen in the form
+            chosen = request.GET["resource"]
+            resource = Resource.objects.filter(pk=chosen).first() if whole_number(chosen) else None
+            form = SubscriptionForm(initial=initial, resource=resource, add_url=_add_url(profile))
+        else:  # the form opened: the only resource, if there is one, is chosen already
+            form = _empty_form(profile, initial)
         if request.htmx:  # the form alone, reloaded for the chosen resource
             return render_partials(
                 request, TEMPLATE, {"profile": profile, "form": form}, ["add-form"]
