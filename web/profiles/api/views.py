@@ -140,6 +140,13 @@ class ProfileViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return Profile.objects.visible_to(self.request.user)
 
+    def filter_queryset(self, queryset):
+        """Filter by the parameters given; with none, build no filter set (its form and
+        fields cost a millisecond, a fifth of a page of 50 profiles): it would filter nothing."""
+        if self.request.query_params.keys().isdisjoint(ProfileFilter.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["source"] = "api"
