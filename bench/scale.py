@@ -59,6 +59,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
 
 from core.keyset import encode_cursor  # noqa: E402
 from demo.management.commands.seed_scale import BUSIEST_EMAIL  # noqa: E402
@@ -428,6 +429,22 @@ def api_measures(busiest, sample, runs):
     # What any authenticated API request costs before it reads a row (session, user,
     # middleware, DRF's dispatch and rendering): the floor under the list's ratio.
     measures.append(Measure("api", "the stack alone: API root, no rows", f"{api}/"))
+    # As another system calls the API: a token (one query) instead of a browser's session
+    # (the session's row, then the user's).
+    _client()
+    token = {"Authorization": f"Token {Token.objects.get_or_create(user=_user)[0].key}"}
+    measures.append(
+        Measure(
+            "api",
+            "profiles/ list page (50), with a token",
+            f"{api}/profiles/",
+            headers=token,
+            bare=values_orjson,
+        )
+    )
+    measures.append(
+        Measure("api", "the stack alone, with a token: API root", f"{api}/", headers=token)
+    )
     measures.append(
         Measure("api", "profiles/{id}/ one profile", f"{api}/profiles/{sample.profile_id}/")
     )
