@@ -3,8 +3,8 @@ before that row exists (a new profile's email or phone in an import matched by i
 
 PostgreSQL takes advisory transaction locks, released at commit; two transactions locking
 overlapping keys take them in the same (sorted) order, so they wait for each other and
-never deadlock. On SQLite there is nothing to take: a writing transaction holds the whole
-database there.
+never deadlock. A transaction with many keys locks their kind whole (``lock_keys``). On
+SQLite there is nothing to take: a writing transaction holds the whole database there.
 """
 
 import hashlib
@@ -18,14 +18,53 @@ def key_id(key):
     return int.from_bytes(digest, "big", signed=True)
 
 
+# At most this many keys are locked one by one in a transaction. PostgreSQL keeps every
+# lock in one shared table of max_locks_per_transaction times max_connections entries (6,400 by
+# default): three imports locking 5,000 emails each filled it, and every other transaction
+# that needed a lock then failed with "out of shared memory".
+MAX_KEY_LOCKS = 64
+
+
 def lock_keys(keys):
-    """Hold a lock on each key until the current transaction ends (waiting for holders)."""
-    ids = sorted({key_id(key) for key in keys})
-    if not ids or connection.vendor != "postgresql":
+    """Hold a lock on each key until the current transaction ends (waiting for holders).
+
+    ``keys`` are (scope, value) pairs, a scope being the kind of value of one database
+    ("import:7:email"). A transaction with few keys locks each one, and holds its scopes
+    shared; one with more than ``MAX_KEY_LOCKS`` locks the busiest scopes whole (exclusive:
+    it waits for, and holds off, every other transaction writing values of that kind).
+    Scopes are taken before keys, each in sorted order, so no two transactions deadlock.
+    """
+    if connection.vendor != "postgresql":
         return
+    by_scope = {}
+    for scope, value in keys:
+        by_scope.setdefault(scope, set()).add(str(value))
+    whole, count = set(), sum(len(values) for values in by_scope.values())
+    for scope in sorted(by_scope, key=lambda scope: -len(by_scope[scope])):
+        if count <= MAX_KEY_LOCKS:
+            break
+        whole.add(scope)
+        count -= len(by_scope[scope])
+    scopes = sorted((key_id(scope), scope in whole) for scope in by_scope)
+    each = sorted(
+        {
+            key_id(f"{scope}:{value}")
+            for scope in by_scope.keys() - whole
+            for value in by_scope[scope]
+        }
+    )
+    if not scopes:
+        return
+    ids = [id_ for id_, _ in scopes] + each
+    exclusive = [alone for _, alone in scopes] + [True] * len(each)
     with connection.cursor() as cursor:
-        # unnest yields the sorted ids in order, so the locks are taken in that order.
-        cursor.execute("SELECT pg_advisory_xact_lock(id) FROM unnest(%s::bigint[]) AS id", [ids])
+        # unnest yields the rows in the arrays' order, so the locks are taken in that order.
+        cursor.execute(
+            "SELECT CASE WHEN alone THEN pg_advisory_xact_lock(id) "
+            "ELSE pg_advisory_xact_lock_shared(id) END "
+            "FROM unnest(%s::bigint[], %s::boolean[]) AS t(id, alone)",
+            [ids, exclusive],
+        )
 
 
 def take_slot(name, slots):

@@ -27,7 +27,9 @@ second sees what the first wrote, so it updates the profile the first created an
 result names the row it repeats (``duplicate_of``). Results are exact per row, in order:
 ``created``, ``updated``, ``skipped`` (with why) or ``error`` (naming the fields).
 
-Concurrent imports of the same values wait for each other (``core.locks.lock_keys``). A
+Concurrent imports of the same values wait for each other (``core.locks.lock_keys``: a
+batch of more than 64 values of a kind waits for every other write of that kind into the
+database, as PostgreSQL's lock table cannot hold a lock per value of thousands). A
 write the database refuses anyway (an email another request took meanwhile) rolls back its
 wave, which is then written row by row, each in its own savepoint, so the one bad row is
 reported and the others are kept.
@@ -358,7 +360,7 @@ class Batch:
         for row in rows:
             for kind, value in row.keys:
                 if kind != "profile_id":
-                    keys.append(f"import:{self.database.pk}:{kind}:{value}")
+                    keys.append((f"import:{self.database.pk}:{kind}", value))
         return keys
 
     def _waves(self, rows):

@@ -122,7 +122,7 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
     values["email"] = normalize_email(email)
     if form.update_utm and tags:
         values |= {tag: tags.get(tag, "") for tag in UTM_TAGS}
-    lock_keys([f"import:{database.pk}:email:{values['email']}"])  # as an import of the email
+    lock_keys([(f"import:{database.pk}:email", values["email"])])  # as an import of it
     profile = Profile.objects.filter(database=database, email=values["email"]).first()
     try:
         if profile is None:

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from core.locks import take_slot
+from core.locks import MAX_KEY_LOCKS, take_slot
 from operations.imports import MAX_IMPORT_ROWS
 from profiles.models import Profile
 from tests.concurrency import needs_postgres, run_together
@@ -43,20 +43,23 @@ def row(match, n, thread):
 
 
 @pytest.mark.parametrize("match", ["email", "phone", "field:crm_id"])
-def test_parallel_imports_of_the_same_values_create_one_profile_each(marketer, match):
+@pytest.mark.parametrize(
+    "count", [50, MAX_KEY_LOCKS + 36], ids=["values locked one by one", "their kind locked whole"]
+)
+def test_parallel_imports_of_the_same_values_create_one_profile_each(marketer, match, count):
     user, database = marketer
     statuses = []
 
     def work(thread):
-        rows = [row(match, n, thread) for n in range(50)]
+        rows = [row(match, n, thread) for n in range(count)]
         response = post(user, {"database": database.pk, "match": match, "profiles": rows})
         assert response.status_code == 200, response.content[:300]
         statuses.extend(result["status"] for result in response.json()["results"])
 
     assert run_together(16, work) == []
-    assert Profile.objects.filter(database=database).count() == 50
+    assert Profile.objects.filter(database=database).count() == count
     assert sorted(set(statuses)) == ["created", "updated"]
-    assert statuses.count("created") == 50 and statuses.count("updated") == 15 * 50
+    assert statuses.count("created") == count and statuses.count("updated") == 15 * count
 
 
 def test_four_parallel_imports_of_the_documented_maximum_all_succeed(marketer):
