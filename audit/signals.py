@@ -153,18 +153,20 @@ AUDIT_COLUMNS = [
 
 def log_creates(instances):
     """Log objects created without saving each one (a bulk insert), as ``after_save``
-    logs one: every value set. Written as rows (no entry object per instance)."""
+    logs one: every value set. Written as rows (no entry object per instance), each built
+    as the COPY sends it: nothing may query the database meanwhile (the instances' profiles
+    are loaded, or they are profiles)."""
     author = _actor()
     actor_id = author["actor"].pk if author["actor"] is not None else None
     at = timezone.now()
-    rows = []
-    for instance in instances:
-        label = instance._meta.label
-        id_attr, skip = AUDITED[label]
-        changes = _created_changes(_snapshot(instance, skip))
-        object_id = str(getattr(instance, id_attr, "") or instance.pk)
-        rows.append(
-            (
+
+    def rows():  # built as the COPY sends them: the database writes the ones before meanwhile
+        for instance in instances:
+            label = instance._meta.label
+            id_attr, skip = AUDITED[label]
+            changes = _created_changes(_snapshot(instance, skip))
+            object_id = str(getattr(instance, id_attr, "") or instance.pk)
+            yield (
                 at,
                 actor_id,
                 author["actor_name"],
@@ -176,8 +178,8 @@ def log_creates(instances):
                 changes,
                 False,
             )
-        )
-    bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, rows)
+
+    bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, rows())
 
 
 def before_save(sender, instance, **kwargs):
