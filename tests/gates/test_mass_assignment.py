@@ -496,6 +496,9 @@ def page_forms_to_submit(client, world):
     profile_id = world.own[Profile].profile_id
     found = crawl(client, reverse("profiles:detail", args=[profile_id]), "/profiles/")
     found += crawl(client, reverse("profiles:create"), reverse("profiles:create"), limit=1)
+    # The subscriptions section reads its add form when it is opened (a link without htmx).
+    add = reverse("subscriptions:add", args=[profile_id])
+    found += crawl(client, add, add, limit=1)
     skipped = {reverse("logout")}
     return [(action, form) for action, form in found if urlsplit(action).path not in skipped]
 
