@@ -39,6 +39,8 @@ def lock_keys(keys):
     by_scope = {}
     for scope, value in keys:
         by_scope.setdefault(scope, set()).add(str(value))
+    if not by_scope:
+        return
     whole, count = set(), sum(len(values) for values in by_scope.values())
     for scope in sorted(by_scope, key=lambda scope: -len(by_scope[scope])):
         if count <= MAX_KEY_LOCKS:
@@ -53,8 +55,6 @@ def lock_keys(keys):
             for value in by_scope[scope]
         }
     )
-    if not scopes:
-        return
     ids = [id_ for id_, _ in scopes] + each
     exclusive = [alone for _, alone in scopes] + [True] * len(each)
     with connection.cursor() as cursor:

@@ -229,7 +229,7 @@ def _section_context(
     suppressed = SuppressedAddress.objects.among(contacts)
     rest_url = reverse("subscriptions:rows", args=[profile.profile_id])
     budget = SHOWN_IN_SECTION
-    groups, drawn_ids = [], []
+    groups, drawn_of = [], []  # drawn_of: (channel group, the briefs it draws)
     for resource_id, in_resource in groupby(briefs, key=lambda b: b.resource_id):
         resource, in_channels = resources[resource_id], []
         for channel_id, in_channel in groupby(in_resource, key=lambda b: b.channel_id):
@@ -246,28 +246,28 @@ def _section_context(
             else:
                 drawn = in_channel[: max(0, min(SHOWN_PER_CHANNEL, budget))]
             budget -= len(drawn)
-            group.rows = drawn  # briefs for now: rows once the whole subscriptions are read
-            drawn_ids.extend(b.pk for b in drawn)
-            if group.hidden:
+            drawn_of.append((group, drawn))
+            if len(drawn) < group.count:  # rows left for "Show all"
                 query = urlencode(
                     {"resource": resource_id, "channel": group.channel.slug, "start": len(drawn)}
                 )
                 group.rest_url = f"{rest_url}?{query}"
             in_channels.append(group)
         groups.append(ResourceGroup(resource, in_channels))
-    whole = Subscription.objects.prefetch_related("categories").in_bulk(drawn_ids)
+    whole = Subscription.objects.prefetch_related("categories").in_bulk(
+        [brief.pk for _, drawn in drawn_of for brief in drawn]
+    )
     prefetch_related_objects(list(resources.values()), "categories", "fields")
     row_urls = _row_urls(profile)
-    for group in (channel for resource_group in groups for channel in resource_group.channels):
+    for group, drawn in drawn_of:
         receiver = group.delivery.subscription  # a brief: its contact is shown when hidden
-        rows = []
-        for brief in group.rows:
+        for brief in drawn:
             subscription = whole[brief.pk]
             subscription.profile = profile
             subscription.resource = group.resource
             subscription.channel = group.channel
             public_id = subscription.public_id
-            rows.append(
+            group.rows.append(
                 Row(
                     subscription,
                     row_forms.get(public_id) or RowForm(subscription=subscription),
@@ -283,7 +283,6 @@ def _section_context(
                     urls=row_urls(subscription),
                 )
             )
-        group.rows = rows
     user = request.user
     return {
         "groups": groups,
