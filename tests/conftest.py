@@ -43,6 +43,16 @@ MARKETER_PERMISSIONS = [
 ]
 
 
+def pytest_configure(config):
+    """Hash passwords with a fast hasher in tests: the production one (PBKDF2, a million
+    iterations) takes 0.2 s a password, and most tests create users or log them in. Set
+    for the whole session, before any fixture (module-scoped ones too) makes a user.
+    Production keeps Django's default hashers."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     if os.path.exists(CHROMIUM):
         return
