@@ -5,8 +5,10 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.api_root import APIRootView
+from core.transactions import atomic_writes
 from web.subscriptions.views import confirm as confirm_subscription
 
+# The API's reads run outside a transaction, its writes inside one (core/transactions.py).
 api_patterns = [
     path("", include("web.profiles.api_urls")),
     path("", include("web.subscriptions.api_urls")),
@@ -33,7 +35,7 @@ urlpatterns = [
     path("accounts/", include("web.accounts.urls")),  # before Django's: its password reset
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((api_patterns, "api"))),
+    path("api/v1/", include((atomic_writes(api_patterns), "api"))),
     path("profiles/", include("web.history.urls")),
     path("profiles/", include("web.subscriptions.urls")),
     path("profiles/", include("web.segments.urls")),

@@ -10,6 +10,7 @@ import math
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.db.models import ProtectedError, RestrictedError
 from django.http import QueryDict
 from rest_framework import exceptions, parsers, status
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 
 from core.jsonvalues import MAX_DEPTH, depth
 from core.text import INT64_MAX, INT64_MIN, check_text
+from core.transactions import SAFE_METHODS
 
 MAX_REPORTED = 50
 # Model field names the API calls otherwise.
@@ -141,4 +143,17 @@ def exception_handler(exc, context):
             {"detail": "It is still in use; remove what refers to it first."},
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    request = context.get("request")
+    if request is None or request.method not in SAFE_METHODS:
+        return drf_exception_handler(exc, context)
+    # A read runs outside a transaction of its own (core/transactions.py): DRF would mark
+    # for rollback whatever transaction encloses the request (a test's), not the request's.
+    enclosing = [
+        (db, db.get_rollback())
+        for db in connections.all(initialized_only=True)
+        if db.in_atomic_block
+    ]
+    response = drf_exception_handler(exc, context)
+    for db, rollback in enclosing:
+        db.set_rollback(rollback)
+    return response
