@@ -135,12 +135,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Every request is one transaction: a change and its audit entry commit together.
+# Every request that may write is one transaction: a change and its audit entry commit
+# together. Reads (GET, HEAD, OPTIONS) run outside one (core/transactions.py, applied to
+# every URL in config/urls.py).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the worker share one file: each transaction takes the write lock
     # when it begins (a read that turns into a write would otherwise fail at once, "database
-    # is locked"), waits up to 20 s for it, and readers go on while one writes (WAL).
+    # is locked"), waits up to 20 s for it; reads, outside a transaction, go on while one
+    # writes (WAL): a page or a progress bar does not wait for the worker's import chunk.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",

@@ -8,7 +8,6 @@ from config.api_root import APIRootView
 from core.transactions import atomic_writes
 from web.subscriptions.views import confirm as confirm_subscription
 
-# The API's reads run outside a transaction, its writes inside one (core/transactions.py).
 api_patterns = [
     path("", include("web.profiles.api_urls")),
     path("", include("web.subscriptions.api_urls")),
@@ -28,6 +27,8 @@ api_patterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 
+# Every page's and endpoint's reads run outside a transaction, its writes inside one
+# (core/transactions.py).
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="profiles:list", permanent=False), name="home"),
     # Browsers ask for /favicon.ico on pages that name none (the admin, the API's).
@@ -35,7 +36,7 @@ urlpatterns = [
     path("accounts/", include("web.accounts.urls")),  # before Django's: its password reset
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include((atomic_writes(api_patterns), "api"))),
+    path("api/v1/", include((api_patterns, "api"))),
     path("profiles/", include("web.history.urls")),
     path("profiles/", include("web.subscriptions.urls")),
     path("profiles/", include("web.segments.urls")),
@@ -53,6 +54,7 @@ urlpatterns = [
     # Public: the double opt-in link a subscriber opens from a message.
     path("subscriptions/confirm/<str:token>/", confirm_subscription, name="subscription-confirm"),
 ]
+atomic_writes(urlpatterns)
 
 handler400 = "config.views.bad_request"
 handler403 = "config.views.permission_denied"

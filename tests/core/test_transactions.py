@@ -1,4 +1,4 @@
-"""The API reads outside a transaction and writes inside one (core/transactions.py).
+"""Pages and the API read outside a transaction and write inside one (core/transactions.py).
 
 Inside a test's own transaction, the request's transaction shows as a savepoint.
 """
@@ -38,6 +38,27 @@ def test_an_api_write_runs_in_a_transaction(as_alice, database):
             "/api/v1/profiles/", {"database": database.pk, "email": "new@example.com"}
         )
     assert response.status_code == 201, response.content
+    assert transactions(queries.captured_queries) != []
+
+
+@pytest.mark.parametrize("page", ["/profiles/", "/profiles/{profile_id}/", "/admin/"])
+def test_a_page_read_opens_no_transaction(client, alice, database, page):
+    profile = ProfileFactory(database=database)
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(page.format(profile_id=profile.profile_id))
+    assert response.status_code == 200
+    assert transactions(queries.captured_queries) == []
+
+
+def test_a_page_write_runs_in_a_transaction(client, alice, database):
+    client.force_login(alice)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            "/profiles/new/",
+            {"database": database.pk, "email": "new@example.com", "status": "subscribed"},
+        )
+    assert response.status_code == 302
     assert transactions(queries.captured_queries) != []
 
 
