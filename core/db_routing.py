@@ -24,7 +24,10 @@ query, and everything else reads the primary:
 - **A replica that cannot be reached** is left out for ``REPLICA_RETRY_SECONDS`` (by this
   process; logged once each time): its requests read another replica, or the primary. A
   replica is chosen, and connected to, when a request or block is allowed to read from
-  one, before its first read.
+  one, before its first read. **One that fails in the middle of a read** (its connection
+  lost in a restart or a failover, a query cancelled by recovery on a standby) is left out
+  the same way, and the view runs again on the primary: the request still answers (a
+  streamed export that fails after it started sending cannot, and fails).
 """
 
 import logging
@@ -36,7 +39,13 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +73,12 @@ def replica_aliases():
 _unreachable = {}
 
 
+def _leave_out(alias, error, what):
+    seconds = settings.REPLICA_RETRY_SECONDS
+    _unreachable[alias] = time.monotonic() + seconds
+    logger.warning("Replica %s %s, left out for %g s: %s", alias, what, seconds, error)
+
+
 def _reachable(alias):
     """Whether the replica answers (its connection opened, or already open), else leave it
     out for ``REPLICA_RETRY_SECONDS``."""
@@ -75,9 +90,7 @@ def _reachable(alias):
             with connection.wrap_database_errors:
                 connection.connect()
     except DatabaseError as error:
-        seconds = settings.REPLICA_RETRY_SECONDS
-        _unreachable[alias] = time.monotonic() + seconds
-        logger.warning("Replica %s unreachable, left out for %g s: %s", alias, seconds, error)
+        _leave_out(alias, error, "unreachable")
         return False
     _unreachable.pop(alias, None)
     return True
@@ -276,3 +289,21 @@ class ReplicaMiddleware:
             atomic = default.get("ATOMIC_REQUESTS") and DEFAULT_DB_ALIAS not in non_atomic
             state.depth = len(connections[DEFAULT_DB_ALIAS].atomic_blocks) + bool(atomic)
         return None
+
+    def process_exception(self, request, exception):
+        """Answer a read whose replica failed under it (the connection lost, the query
+        cancelled) from the primary, once, and leave the replica out."""
+        state = _reads.get()
+        if (
+            state is None
+            or not state.allowed
+            or state.wrote  # never run twice (it reads the primary from its write on anyway)
+            or not isinstance(exception, OperationalError | InterfaceError)
+            or not connections[state.replica].errors_occurred  # the primary's, not its
+        ):
+            return None
+        _leave_out(state.replica, exception, "failed during a read")
+        connections[state.replica].close()  # broken, or to be opened afresh when back
+        state.allowed = False
+        match = request.resolver_match
+        return match.func(request, *match.args, **match.kwargs)

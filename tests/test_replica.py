@@ -9,6 +9,7 @@ The standby is read-only: a write sent there would fail, so a write that succeed
 the primary.
 """
 
+import contextlib
 import csv
 import time
 from contextlib import contextmanager
@@ -144,6 +145,33 @@ def test_reads_go_to_the_replica_writes_to_the_primary_and_a_writer_reads_its_wr
     page = listed(client, database)
     assert "late@example.com" in page
     assert "written@example.com" in page
+
+
+def test_a_replica_lost_during_a_read_is_left_out_and_the_primary_answers(
+    replica, client, bob, database, monkeypatch
+):
+    from core import db_routing
+
+    monkeypatch.setattr(db_routing, "_unreachable", {})  # what this test leaves out, forgotten
+    client.force_login(bob)
+    terminated = []
+
+    def terminate_once(execute, sql, params, many, context):
+        # The standby's server process for this connection ends under the list's query.
+        if not terminated and "profiles_profile" in sql:
+            terminated.append(sql)
+            with contextlib.suppress(Exception):
+                context["cursor"].cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return execute(sql, params, many, context)
+
+    with replay_paused(replica):
+        ProfileFactory(database=database, email="only-on-the-primary@example.com")
+        with replica.execute_wrapper(terminate_once):
+            response = client.get(reverse("profiles:list"), {"database": database.pk})
+    assert terminated
+    assert response.status_code == 200
+    assert "only-on-the-primary@example.com" in response.text
+    assert replica.alias in db_routing._unreachable
 
 
 def test_an_object_read_from_the_replica_is_written_to_the_primary(replica, database):
