@@ -7,10 +7,10 @@ round trips to the database, as many as the rest of an API read (authentication 
 rows); and on SQLite, where a transaction takes the write lock when it begins, a read
 would wait behind the worker's import.
 
-``atomic_writes(patterns)`` (config/urls.py: every URL) gives the views exactly that: GET, HEAD and
-OPTIONS run outside a transaction (what such a request writes, an operation writes in its
-own), any other method inside one, as ``ATOMIC_REQUESTS`` would (an exception, or an
-error answered by DRF, rolls it back).
+``atomic_writes(patterns)`` (config/urls.py: every URL) gives the views exactly that: GET,
+HEAD and OPTIONS run outside a transaction (what such a request writes, an operation writes
+in its own), any other method inside one, as ``ATOMIC_REQUESTS`` would (an exception, or
+an error answered by DRF, rolls it back).
 """
 
 from functools import wraps
