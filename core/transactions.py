@@ -17,8 +17,7 @@ from functools import wraps
 
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.urls import URLPattern, URLResolver
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from rest_framework.permissions import SAFE_METHODS  # GET, HEAD, OPTIONS: as the API's checks
 
 
 def atomic_unless_safe(view):

@@ -9,10 +9,9 @@ The standby is read-only: a write sent there would fail, so a write that succeed
 the primary.
 """
 
-import contextlib
 import csv
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
 import pytest
@@ -160,7 +159,7 @@ def test_a_replica_lost_during_a_read_is_left_out_and_the_primary_answers(
         # The standby's server process for this connection ends under the list's query.
         if not terminated and "profiles_profile" in sql:
             terminated.append(sql)
-            with contextlib.suppress(Exception):
+            with suppress(Exception):
                 context["cursor"].cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return execute(sql, params, many, context)
 

@@ -150,7 +150,7 @@ class ProfileViewSet(viewsets.ModelViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["source"] = "api"
-        if self.request is not None and self.request.method not in ("GET", "HEAD", "OPTIONS"):
+        if self.request is not None and self.request.method not in permissions.SAFE_METHODS:
             context["detect_location"] = query_flag(self.request, "detect_location", True)
         return context
 
