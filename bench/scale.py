@@ -412,6 +412,67 @@ def admin_measures(sample, busiest):
                 target=PAGE_P95,
             )
         )
+        measures += sorted_admin_measures(model, base, per_page, deep, busiest)
+    return measures
+
+
+def sorted_admin_measures(model, base, per_page, deep, busiest):
+    """Each column the changelist may be sorted by (every order its admin offers; events:
+    one profile's, the busiest): page 1, and ``deep`` pages in each way by the keyset link,
+    against the bare keyset SQL of the same rows."""
+    from django.contrib import admin
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.db.models import F
+    from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+    from django.test import RequestFactory
+
+    model_admin = admin.site._registry[model]
+    params = {"profile": busiest.pk} if model is Event else {}
+    request = RequestFactory().get(base, params)
+    request.user, request.session = _bench_user(), {}
+    request._messages = FallbackStorage(request)
+    changelist = model_admin.get_changelist_instance(request)
+    name = model._meta.verbose_name_plural
+    rows = ordered_for(model).filter(**params)
+    # One profile's events: half of the busiest profile's way in.
+    rows_in = LOAD["busiest"] // 2 if params else deep * per_page
+    measures = []
+    for column, columns in model_admin.get_keyset_orders(request).items():
+        number = changelist.list_display.index(column)
+        fields = [model._meta.get_field(c) for c in columns[:-1]]
+        label = f"{name}{' of the busiest profile' if params else ''}: sorted by {column}"
+        # Led by a relation's column, the page reads its rows without the join (the related
+        # rows by their ids: core.admin.KeysetChangeList._page_queryset); so does the bare SQL.
+        bare = rows.select_related(None) if fields and fields[0].is_relation else rows
+        url = f"{base}?" + _query({**params, "o": number})
+        measures.append(
+            Measure(
+                "admin sorted",
+                f"{label}: page 1",
+                url,
+                target=PAGE_P95,
+                keyset=keyset_bare(rows.order_by(*columns), per_page),
+            )
+        )
+        for descending in (False, True):
+            order = [f"-{c}" if descending else c for c in columns]
+            row = rows.order_by(*order)[rows_in - 1]
+            values = [field.value_to_string(row) for field in fields]
+            cursor = encode_cursor([*values, row.pk])
+            after = (TupleLessThan if descending else TupleGreaterThan)(
+                Tuple(*(F(c) for c in columns)),
+                [getattr(row, f.attname) for f in fields] + [row.pk],
+            )
+            sign = "-" if descending else ""
+            measures.append(
+                Measure(
+                    "admin sorted",
+                    f"{label}{', descending' if descending else ''}: {rows_in:,} rows in (keyset)",
+                    f"{base}?" + _query({**params, "o": f"{sign}{number}", "after": cursor}),
+                    target=PAGE_P95,
+                    keyset=keyset_bare(bare.filter(after).order_by(*order), per_page + 1),
+                )
+            )
     return measures
 
 

@@ -9,9 +9,10 @@ from collections import Counter
 
 from django import forms
 from django.contrib import messages as user_messages
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
-from django.db import router
+from django.db import models, router
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce
@@ -87,19 +88,64 @@ def _pk_order(queryset):
 
 
 AFTER_VAR, BEFORE_VAR = "after", "before"
+UNSORTABLE_MESSAGE = (
+    "This list cannot be sorted by that column (no index orders its rows at this size): "
+    "shown in its default order."
+)
+
+
+def _keyset_order(queryset):
+    """Return (field names, descending) when ``queryset`` is ordered in one direction by
+    non-null columns of its own table ending with its primary key, else None."""
+    if not queryset.query.order_by and not queryset.query.default_ordering:
+        return None
+    ordering = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering or ())
+    ordering = tuple(dict.fromkeys(ordering))  # the changelist may repeat its tie-break
+    if not ordering or not all(isinstance(name, str) for name in ordering):
+        return None
+    directions = {name.startswith("-") for name in ordering}
+    names = [name.lstrip("-") for name in ordering]
+    opts = queryset.model._meta
+    if len(directions) != 1 or names[-1] not in {"pk", opts.pk.name, opts.pk.attname}:
+        return None
+    for name in names[:-1]:
+        try:
+            field = opts.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        # A relation's name orders by the related table (a join); its column (profile_id) is
+        # this table's. NULLs would fall out of the row comparison.
+        if not field.concrete or field.null or (field.is_relation and name != field.attname):
+            return None
+    return names, directions.pop()
+
+
+def _paths(tree, prefix=""):
+    """Yield the leaf paths ("profile__database") of a query's ``select_related`` tree."""
+    for name, below in tree.items():
+        if below:
+            yield from _paths(below, f"{prefix}{name}__")
+        else:
+            yield f"{prefix}{name}"
 
 
 class KeysetChangeList(ChangeList):
-    """A changelist that, in its default order by the primary key, pages by the key.
+    """A changelist that pages by keyset in every order it offers.
 
-    "Older" carries the last id shown (``?after=``), "Newer" the first (``?before=``),
-    and such a page is one range of the key's index (``WHERE id < x ORDER BY id DESC LIMIT
-    n``), as fast 500,000 rows in as on page 1, where page 10,000 by number walks every
-    index entry before it. Page 1 is the paginator's, as before; sorted by another column
-    (or edited in place: the formset needs a queryset), the list pages by number.
+    Its admin names the columns people may sort by and, for each, the columns of an index
+    that orders the rows (``KeysetPagesMixin.keyset_orders``): a column no index orders is
+    not offered, as sorting millions of rows by it takes seconds for any page. "Older"
+    ("Next") carries the position of the last row shown (``?after=``), "Newer" ("Previous")
+    the first (``?before=``): the id alone in the default order by the key, the row's values
+    of the order's columns otherwise (``core.keyset`` cursors). Such a page is one range of
+    the index (``WHERE (email, id) > (x, y) ORDER BY email, id LIMIT n``), as fast 500,000
+    rows in as on page 1, where page 10,000 by number walks every entry before it. Page 1 is
+    the paginator's, as before; edited in place (the formset needs a queryset) or shown
+    whole, the list pages by number, and so does an old ``?p=`` link.
     """
 
     keyset_page = None
+    sort = None  # (column, descending) when sorted by a column, else the default order
 
     def get_queryset(self, request, exclude_parameters=None):
         # The cursor is no filter (the admin takes any other parameter for a lookup and
@@ -107,42 +153,126 @@ class KeysetChangeList(ChangeList):
         for name in (AFTER_VAR, BEFORE_VAR):
             self.params.pop(name, None)
             self.filter_params.pop(name, None)
+        self._keep_offered_sort(request)
         return super().get_queryset(request, exclude_parameters)
+
+    def _keep_offered_sort(self, request):
+        """Keep the sort of the URL when an index orders it: its first column only (the id
+        breaks ties, as a second column would need an index of its own); another says so and
+        shows the default order."""
+        order = self.params.get(ORDER_VAR)
+        if not order or self.sort is not None:
+            return
+        _, prefix, index = order.split(".")[0].rpartition("-")
+        try:
+            column = self.list_display[int(index)]
+        except (ValueError, IndexError):
+            column = None
+        if column in self.model_admin.get_keyset_orders(request):
+            self.params[ORDER_VAR] = f"{prefix}{index}"
+            self.sort = (column, prefix == "-")
+        else:
+            del self.params[ORDER_VAR]
+            user_messages.warning(request, UNSORTABLE_MESSAGE)
+
+    def get_ordering(self, request, queryset):
+        if self.sort is None:
+            return super().get_ordering(request, queryset)
+        column, descending = self.sort
+        columns = self.model_admin.get_keyset_orders(request)[column]
+        return [("-" if descending else "") + name for name in columns]
 
     def get_results(self, request):
         by_number = self.list_editable or self.show_all
-        self.pk_direction = None if by_number else _pk_order(self.queryset)
-        cursor = self._cursor(request) if self.pk_direction is not None else None
+        self.keyset_order = None if by_number else _keyset_order(self.queryset)
+        cursor = self._cursor(request) if self.keyset_order is not None else None
         if cursor:
             self.page_num = 1  # counted as page 1 is; the rows are the cursor's
         super().get_results(request)
         if cursor:
+            fields, descending = self.keyset_order
             self.keyset_page = keyset.page(
-                self.queryset,
-                ["pk"],
-                descending=self.pk_direction == "-",
+                self._page_queryset(),
+                fields,
+                descending=descending,
                 size=self.list_per_page,
+                cursor_of=self._cursor_of,
                 **cursor,
             )
             self.result_list = self.keyset_page.rows
+
+    def _page_queryset(self):
+        """The queryset a keyset page reads: in an order led by a relation's column
+        (``profile_id``), the related rows come in a second query by their ids rather than
+        by a join, which PostgreSQL merges by reading the related table's key from its start
+        up to the page (half the profiles' index for a page half way in)."""
+        leading = (self._order_fields or [None])[0]
+        joined = self.queryset.query.select_related
+        if leading is None or not leading.is_relation or not isinstance(joined, dict):
+            return self.queryset
+        paths = list(_paths(joined))
+        return (
+            self.queryset.select_related(None)
+            .select_related(*(path for path in paths if path.split("__")[0] != leading.name))
+            .prefetch_related(*(path for path in paths if path.split("__")[0] == leading.name))
+        )
+
+    @cached_property
+    def _order_fields(self):
+        """The model fields of the order's columns before the key (none in the key's order)."""
+        fields, _ = self.keyset_order
+        return [self.lookup_opts.get_field(name) for name in fields[:-1]]
+
+    def _cursor_of(self, row):
+        """Return the URL's position of ``row``: its id alone in the key's order, else its
+        values of the order's columns as text, then its id."""
+        if not self._order_fields:
+            return str(row.pk)
+        return keyset.encode_cursor(
+            [*(field.value_to_string(row) for field in self._order_fields), row.pk]
+        )
+
+    def _position(self, text):
+        """Return the position a cursor of this order holds, or None when it is not one."""
+        if not self._order_fields:
+            pk = whole_number(text)
+            return None if pk is None else [pk]
+        values = keyset.decode_cursor(text, [*self._order_fields, "pk"])
+        if values is None:
+            return None
+        try:
+            typed = [
+                field.to_python(value)
+                for field, value in zip(self._order_fields, values[:-1], strict=True)
+            ]
+        except ValidationError:
+            return None
+        return [*typed, values[-1]]
 
     def _cursor(self, request):
         """Return the ``after`` or ``before`` position in the URL; a bad one says so and
         gives the first page."""
         for name in (AFTER_VAR, BEFORE_VAR):
             if name in request.GET:
-                pk = whole_number(request.GET[name])
-                if pk is None:
+                position = self._position(request.GET[name])
+                if position is None:
                     user_messages.warning(request, "That page link was not valid: the first page.")
                     return None
-                return {name: [pk]}
+                return {name: position}
         return None
+
+    @property
+    def _newest_first(self):
+        """Whether the order is newest first: descending by the key or by a time."""
+        _, descending = self.keyset_order
+        first = (self._order_fields or [self.lookup_opts.pk])[0]
+        return descending and (first.primary_key or isinstance(first, models.DateTimeField))
 
     @cached_property
     def keyset_links(self):
         """Return the URLs of the first, the previous and the next page of a list paged by
-        its key (empty where there is nowhere to go), or None when it pages by number."""
-        if self.pk_direction is None:
+        keyset (empty where there is nowhere to go), or None when it pages by number."""
+        if self.keyset_order is None:
             return None
         if self.keyset_page is None:  # the paginator's page: page 1, or an older ?p= link
             rows = list(self.result_list)  # the rows already read for the table
@@ -151,22 +281,38 @@ class KeysetChangeList(ChangeList):
         else:
             page = self.keyset_page
             rows, has_previous, has_next = page.rows, page.has_previous, page.has_next
-        newest_first = self.pk_direction == "-"
         return {
-            "previous_label": "Newer" if newest_first else "Previous",
-            "next_label": "Older" if newest_first else "Next",
+            "previous_label": "Newer" if self._newest_first else "Previous",
+            "next_label": "Older" if self._newest_first else "Next",
             "first": self.get_query_string() if has_previous else None,
-            "previous": rows and has_previous and self.get_query_string({BEFORE_VAR: rows[0].pk}),
-            "next": rows and has_next and self.get_query_string({AFTER_VAR: rows[-1].pk}),
+            "previous": rows
+            and has_previous
+            and self.get_query_string({BEFORE_VAR: self._cursor_of(rows[0])}),
+            "next": rows
+            and has_next
+            and self.get_query_string({AFTER_VAR: self._cursor_of(rows[-1])}),
         }
 
 
 class KeysetPagesMixin:
-    """Page a big table's changelist by its primary key in its default order
-    (``KeysetChangeList``); to be used with ``EstimatedCountPaginator``."""
+    """Page a big table's changelist by keyset (``KeysetChangeList``); to be used with
+    ``EstimatedCountPaginator``.
+
+    ``keyset_orders`` names the columns of ``list_display`` people may sort by, each with the
+    columns of an index that orders the rows that way, ending with the id; the others are
+    not offered (``get_keyset_orders`` may depend on the request).
+    """
+
+    keyset_orders = {}
 
     def get_changelist(self, request, **kwargs):
         return KeysetChangeList
+
+    def get_keyset_orders(self, request):
+        return self.keyset_orders
+
+    def get_sortable_by(self, request):
+        return list(self.get_keyset_orders(request))
 
 
 def summarised_deletion(objs, using):

@@ -54,9 +54,10 @@ def decode_cursor(cursor, fields):
     return values
 
 
-def page(queryset, fields, *, descending=False, after=None, before=None, size=25):
+def page(queryset, fields, *, descending=False, after=None, before=None, size=25, cursor_of=None):
     """Return the ``Page`` of ``queryset`` ordered by ``fields`` (the last one unique: the id)
-    after the position ``after``, before ``before``, or the first."""
+    after the position ``after``, before ``before``, or the first; ``cursor_of(row)`` writes
+    a row's position (by default its values of ``fields`` as text, ``encode_cursor``)."""
     columns = Tuple(*(F(name) for name in fields))
     if after is not None:
         queryset = queryset.filter(
@@ -75,9 +76,13 @@ def page(queryset, fields, *, descending=False, after=None, before=None, size=25
         result = Page(rows, has_previous=more, has_next=True)
     else:
         result = Page(rows, has_previous=after is not None, has_next=more)
+    if cursor_of is None:
+
+        def cursor_of(row):
+            return encode_cursor(getattr(row, name) for name in fields)
+
     if rows:
-        result.first_cursor = encode_cursor(getattr(rows[0], name) for name in fields)
-        result.last_cursor = encode_cursor(getattr(rows[-1], name) for name in fields)
+        result.first_cursor, result.last_cursor = cursor_of(rows[0]), cursor_of(rows[-1])
     return result
 
 

@@ -454,7 +454,7 @@ class Profile(models.Model):
     avatar = models.ImageField(upload_to=avatar_path, blank=True)
     custom_values = models.JSONField(default=dict, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # indexed with the id (Meta)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProfileQuerySet.as_manager()
@@ -486,6 +486,8 @@ class Profile(models.Model):
             models.Index(fields=["last_name", "first_name", "id"], name="profile_name_sort"),
             models.Index(fields=["email", "id"], name="profile_email_sort"),
             models.Index(fields=["status", "id"], name="profile_status_sort"),
+            # The admin's sort by creation; the date filter's ranges too.
+            models.Index(fields=["created_at", "id"], name="profile_created_sort"),
         ]
         permissions = [("export_profile", "Can export a profile's personal data")]
 

@@ -1,9 +1,12 @@
-"""The changelists of profiles, subscriptions and events, in their default order (newest
-first by the primary key), page by the key: "Older" and "Newer" carry the last and the
-first id shown, and a page is one range of the key's index however deep (issue 15)."""
+"""The changelists of profiles, subscriptions and events page by keyset: in their default
+order (newest first by the primary key) "Older" and "Newer" carry the last and the first id
+shown; sorted by a column an index orders, "Next" and "Previous" carry the row's values of
+the index's columns. A page is one range of the index however deep, and a column no index
+orders is not offered (issue 15)."""
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -12,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.admin import UNSORTABLE_MESSAGE
 from history.models import Event
 from profiles.models import Profile
 from subscriptions.models import Subscription
@@ -196,21 +200,194 @@ def test_a_filter_link_on_a_deep_page_starts_from_the_first_page(client, alice, 
     assert 'name="after"' not in deep.content.decode()  # the search form's hidden fields
 
 
-def test_sorted_by_another_column_the_list_pages_by_number(client, alice, database, monkeypatch):
-    monkeypatch.setattr(admin.site._registry[Profile], "list_per_page", PER_PAGE)
-    profiles = ProfileFactory.create_batch(ROWS, database=database)
-    url = reverse("admin:profiles_profile_changelist")
+NEXT, PREVIOUS = "Next \u203a", "\u2039 Previous"
+
+
+def sorted_profiles(database):
+    """Seven profiles sharing statuses, last names and creation times: ties the id breaks."""
+    profiles = [
+        ProfileFactory(
+            database=database,
+            email=f"{'zyx'[n % 3]}{n}@example.com",
+            last_name=["Martin", "Bernard", "Martin"][n % 3],
+            first_name=["Léa", "Anne"][n % 2],
+            status=["subscribed", "unsubscribed"][n % 2],
+        )
+        for n in range(ROWS)
+    ]
+    Profile.objects.filter(pk__in=[p.pk for p in profiles[:4]]).update(
+        created_at=profiles[0].created_at
+    )
+    return profiles
+
+
+def sorted_subscriptions(database):
+    return [SubscriptionFactory(profile=ProfileFactory(database=database)) for _ in range(ROWS)]
+
+
+def one_profiles_events(database):
+    profile = ProfileFactory(database=database)
+    events = EventFactory.create_batch(ROWS, profile=profile)
+    when = events[0].occurred_at
+    for n, event in enumerate(events):  # out of id order, two at the same time
+        Event.objects.filter(pk=event.pk).update(occurred_at=when - timedelta(hours=(n * 5) % 3))
+    return {"profile": profile.pk}
+
+
+# (model, column of list_display, the index's columns, rows maker)
+SORTS = [
+    (Profile, "profile_id", ["profile_id", "id"], sorted_profiles),
+    (Profile, "email", ["email", "id"], sorted_profiles),
+    (Profile, "name", ["last_name", "first_name", "id"], sorted_profiles),
+    (Profile, "status", ["status", "id"], sorted_profiles),
+    (Profile, "created_at", ["created_at", "id"], sorted_profiles),
+    (Subscription, "public_id", ["public_id", "id"], sorted_subscriptions),
+    (Subscription, "profile", ["profile_id", "id"], sorted_subscriptions),
+    (Event, "occurred_at", ["occurred_at", "id"], one_profiles_events),
+]
+
+
+def changelist_url(model):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+def column_number(client, url, params, column):
+    """Return the ``o`` number of a column: its place among the changelist's columns."""
+    return get(client, url, params).context["cl"].list_display.index(column)
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+@pytest.mark.parametrize(
+    ("model", "column", "columns", "make"), SORTS, ids=[f"{s[0].__name__}-{s[1]}" for s in SORTS]
+)
+def test_sorted_by_a_column_an_index_orders_the_list_pages_by_keyset_both_ways(
+    client, alice, database, monkeypatch, model, column, columns, make, descending
+):
+    monkeypatch.setattr(admin.site._registry[model], "list_per_page", PER_PAGE)
+    made = make(database)
+    params = made if isinstance(made, dict) else {}
+    url = changelist_url(model)
     client.force_login(alice)
-    by_email = sorted(profiles, key=lambda p: p.email)
-    email_column = 2  # after the action checkbox and profile_id
+    number = column_number(client, url, params, column)
+    order = [f"-{name}" if descending else name for name in columns]
+    expected = list(
+        model._default_manager.filter(**params).order_by(*order).values_list("pk", flat=True)
+    )
 
-    first = get(client, url, {"o": email_column, "after": profiles[0].pk})
-    second = get(client, url + paginator_links(first)["2"])
+    # Newest first by a time reads "Older" and "Newer", as the default order does.
+    newest_first = descending and column in ("created_at", "occurred_at")
+    next_label, previous_label = (OLDER, NEWER) if newest_first else (NEXT, PREVIOUS)
 
-    assert shown(first) == [p.pk for p in by_email[:2]]
-    assert shown(second) == [p.pk for p in by_email[2:4]]
-    assert OLDER not in paginator_links(first)
-    assert f"o={email_column}" in paginator_links(first)["2"]
+    first = get(client, url, {**params, "o": f"{'-' if descending else ''}{number}"})
+    next_pages, last = walk(client, url, first, next_label)
+    previous_pages, top = walk(client, url, last, previous_label)
+
+    assert len(expected) == ROWS
+    assert rows_of(next_pages) == expected
+    assert [len(page) for page in next_pages] == [2, 2, 2, 1]
+    assert rows_of(reversed(previous_pages)) == expected
+    assert shown(top) == expected[:PER_PAGE]
+    assert next_label not in paginator_links(last)
+    assert previous_label not in paginator_links(top)
+    for link in paginator_links(last).values():
+        assert f"o={'-' if descending else ''}{number}" in link
+    assert [str(m) for m in last.context["messages"]] == []
+
+
+def test_a_deep_sorted_page_is_one_range_of_its_index(
+    client, alice, database, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(admin.site._registry[Profile], "list_per_page", PER_PAGE)
+    sorted_profiles(database)
+    url = changelist_url(Profile)
+    client.force_login(alice)
+    by_email = {"o": column_number(client, url, {}, "email")}
+    with CaptureQueriesContext(connection) as first_page:
+        response = get(client, url, by_email)
+
+    for _ in range(3):  # ever deeper: never more queries than page 1
+        cursor = paginator_links(response)[NEXT]
+        with django_assert_max_num_queries(len(first_page)) as queries:
+            response = get(client, url + cursor)
+        rows = [q["sql"] for q in queries.captured_queries if "LIMIT 3" in q["sql"]]
+        assert len(rows) == 1
+        assert "OFFSET" not in rows[0].upper()
+        where = rows[0].split("ORDER BY")[0]  # a row comparison (SQLite: spelled out)
+        assert (
+            '"profiles_profile"."email" >' in where
+            or '"email", "profiles_profile"."id") >' in where
+        )
+        assert 'ORDER BY "profiles_profile"."email" ASC, "profiles_profile"."id" ASC' in rows[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "column", "params"),
+    [
+        (Profile, "database", {}),
+        (Profile, "in_control_group", {}),
+        (Subscription, "contact", {}),
+        (Subscription, "status", {}),
+        (Event, "occurred_at", {}),  # all events: sorted by the key only
+    ],
+)
+def test_a_column_no_index_orders_is_not_offered_and_its_sort_is_refused_aloud(
+    client, alice, database, model, column, params
+):
+    make_subscriptions(database)
+    make_events(database)
+    url = changelist_url(model)
+    client.force_login(alice)
+    page = get(client, url, params)
+    number = page.context["cl"].list_display.index(column)
+    default = shown(page)
+
+    headers = re.findall(r'<th scope="col"\s+class="([^"]*)"', page.content.decode())
+    response = get(client, url, {**params, "o": number})
+
+    assert "sortable" not in headers[number]  # a plain heading, no link
+    assert shown(response) == default
+    assert [str(m) for m in response.context["messages"]] == [UNSORTABLE_MESSAGE]
+    assert "o=" not in paginator_links(response).get(OLDER, "")
+
+
+def test_a_second_sort_column_is_left_to_the_id(client, alice, database):
+    profiles = sorted_profiles(database)
+    url = changelist_url(Profile)
+    client.force_login(alice)
+    status, name = (column_number(client, url, {}, c) for c in ("status", "name"))
+
+    response = get(client, url, {"o": f"{status}.-{name}"})
+
+    expected = sorted(profiles, key=lambda p: (p.status, p.pk))
+    assert shown(response) == [p.pk for p in expected]
+    assert response.context["cl"].get_ordering_field_columns() == {status: "asc"}
+
+
+@pytest.mark.parametrize("column", ["email", "created_at"])
+@pytest.mark.parametrize(
+    "cursor",
+    ["abc", "WyJ4Il0", "WyJ4IiwiMSJd", "WyJ4IiwtMV0", "WyJub3QgYSBkYXRlIiwxXQ", "9" * 30],
+    ids=["not-base64-json", "one-value", "text-id", "negative-id", "not-a-date", "long-number"],
+)
+def test_a_bad_sorted_cursor_gives_the_first_page_with_a_message(
+    client, alice, database, monkeypatch, column, cursor
+):
+    monkeypatch.setattr(admin.site._registry[Profile], "list_per_page", PER_PAGE)
+    sorted_profiles(database)
+    url = changelist_url(Profile)
+    client.force_login(alice)
+    order = {"o": column_number(client, url, {}, column)}
+    first = get(client, url, order)
+
+    response = get(client, url, {**order, "after": cursor})
+
+    if column == "email" and cursor == "WyJub3QgYSBkYXRlIiwxXQ":  # ["not a date", 1]: an email
+        assert [str(m) for m in response.context["messages"]] == []
+        return
+    assert shown(response) == shown(first)
+    assert [str(m) for m in response.context["messages"]] == [
+        "That page link was not valid: the first page."
+    ]
 
 
 def test_the_result_count_and_no_show_all_link_on_a_keyset_page(client, alice, listed):
@@ -222,3 +399,26 @@ def test_the_result_count_and_no_show_all_link_on_a_keyset_page(client, alice, l
     paginator = response.content.decode().split('<p class="paginator">')[1].split("</p>")[0]
     assert f"{ROWS} " in paginator
     assert "Show all" not in paginator
+
+
+def test_a_deep_page_led_by_the_profile_reads_the_profiles_by_their_ids_not_a_join(
+    client, alice, database, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(admin.site._registry[Subscription], "list_per_page", PER_PAGE)
+    subscriptions = sorted_subscriptions(database)
+    url = changelist_url(Subscription)
+    client.force_login(alice)
+    by_profile = {"o": column_number(client, url, {}, "profile")}
+    with CaptureQueriesContext(connection) as first_page:
+        first = get(client, url, by_profile)
+
+    with django_assert_max_num_queries(len(first_page) + 1) as queries:  # the profiles' own
+        deep = get(client, url + paginator_links(first)[NEXT])
+
+    rows = [q["sql"] for q in queries.captured_queries if f"LIMIT {PER_PAGE + 1}" in q["sql"]]
+    assert len(rows) == 1
+    assert "profiles_profile" not in rows[0]
+    expected = sorted(subscriptions, key=lambda s: (s.profile_id, s.pk))[2:4]
+    assert shown(deep) == [s.pk for s in expected]
+    page = deep.content.decode()
+    assert all(html.escape(str(s.profile)) in page for s in expected)

@@ -57,10 +57,19 @@ class EventAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.M
         # One profile's events (filtered, or searched by its profile_id): newest first by
         # the (profile, -occurred_at, -id) index. All events: the primary key's index, as
         # sorting millions by occurred_at is not cheap.
+        return ["-occurred_at", "-id"] if self._one_profile(request) else ["-id"]
+
+    def get_keyset_orders(self, request):
+        # One profile's events sort by when they happened, either way, by the same index;
+        # all events are not sorted by any column (each would sort millions of rows).
+        return {"occurred_at": ["occurred_at", "id"]} if self._one_profile(request) else {}
+
+    @staticmethod
+    def _one_profile(request):
         searched = request.GET.get("q", "").strip()
-        if request.GET.get("profile") or (searched and searched not in EVENT_TYPES_BY_SLUG):
-            return ["-occurred_at", "-id"]
-        return ["-id"]
+        return bool(
+            request.GET.get("profile") or (searched and searched not in EVENT_TYPES_BY_SLUG)
+        )
 
     def get_search_results(self, request, queryset, search_term):
         text = search_term.strip()

@@ -241,6 +241,15 @@ class ProfileAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, ad
         "created_at",
     ]
     list_display_links = ["profile_id", "email"]
+    # The columns people may sort by, each ordered by an index (the others would sort the
+    # whole table for every page: the database, control group).
+    keyset_orders = {
+        "profile_id": ["profile_id", "id"],
+        "email": ["email", "id"],
+        "name": ["last_name", "first_name", "id"],
+        "status": ["status", "id"],
+        "created_at": ["created_at", "id"],
+    }
     list_filter = ["database", "status", "in_control_group", "gender", "created_at"]
     list_select_related = ["database"]
     search_fields = ["email"]  # the search itself is get_search_results

@@ -234,6 +234,9 @@ class SubscriptionAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
         "deleted_at",
     ]
     list_filter = [DeletedFilter, "status", "channel", "resource", "created_at"]
+    # The columns people may sort by, each ordered by an index (the others would sort
+    # millions of rows for every page); a profile's subscriptions by their profile's id.
+    keyset_orders = {"public_id": ["public_id", "id"], "profile": ["profile_id", "id"]}
     search_fields = ["contact"]  # the search itself is get_search_results
     search_help_text = (
         "A contact or its beginning (live@, +3361), a subscription ID, a profile_id or a "
