@@ -426,6 +426,8 @@ def sorted_admin_measures(model, base, per_page, deep, busiest):
     from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
     from django.test import RequestFactory
 
+    from core.admin import cursor_of
+
     model_admin = admin.site._registry[model]
     params = {"profile": busiest.pk} if model is Event else {}
     request = RequestFactory().get(base, params)
@@ -457,8 +459,7 @@ def sorted_admin_measures(model, base, per_page, deep, busiest):
         for descending in (False, True):
             order = [f"-{c}" if descending else c for c in columns]
             row = rows.order_by(*order)[rows_in - 1]
-            values = [field.value_to_string(row) for field in fields]
-            cursor = encode_cursor([*values, row.pk])
+            cursor = cursor_of([*fields, model._meta.pk], row)  # as its "Next" link has it
             after = (TupleLessThan if descending else TupleGreaterThan)(
                 Tuple(*(F(c) for c in columns)),
                 [getattr(row, f.attname) for f in fields] + [row.pk],

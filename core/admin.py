@@ -6,8 +6,10 @@ listing every related row.
 """
 
 from collections import Counter
+from datetime import datetime
 
 from django import forms
+from django.contrib import admin
 from django.contrib import messages as user_messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -16,6 +18,7 @@ from django.db import models, router
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -23,7 +26,7 @@ from django.utils.text import capfirst
 from . import keyset, scoping
 from .fieldtypes import parse_options
 from .keyset import estimated_count
-from .text import whole_number
+from .text import INT64_MAX, whole_number
 from .typedfields import named_messages
 
 
@@ -118,6 +121,52 @@ def _keyset_order(queryset):
         if not field.concrete or field.null or (field.is_relation and name != field.attname):
             return None
     return names, directions.pop()
+
+
+def cursor_of(fields, row):
+    """Return the URL's position of ``row`` in a list ordered by ``fields`` (model fields,
+    the key last): the key alone as text ("?after=4711"), or every field's value as text
+    (a ``core.keyset`` cursor)."""
+    if len(fields) == 1:
+        return fields[0].value_to_string(row)
+    return keyset.encode_cursor([field.value_to_string(row) for field in fields])
+
+
+def position_of(fields, text):
+    """Return the values of ``fields`` a position of ``cursor_of`` holds, each of its
+    field's type, or None when the text is not one."""
+    texts = [text] if len(fields) == 1 else keyset.decode_texts(text, len(fields))
+    if texts is None:
+        return None
+    try:
+        return [_typed(field, text) for field, text in zip(fields, texts, strict=True)]
+    except ValidationError:
+        return None
+
+
+def _typed(field, text):
+    """Read ``text`` as a value of ``field``: a whole number within 64 bits for an integer
+    column or a relation's id (a longer one would be a database error), the field's own
+    reading otherwise (a time, a UUID, a text)."""
+    target = getattr(field, "target_field", field)
+    if isinstance(target, models.IntegerField):
+        number = whole_number(text) if target.primary_key else _signed_number(text)
+        if number is None:
+            raise ValidationError("not a whole number")
+        return number
+    value = field.to_python(text)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def _signed_number(text):
+    """Return the text as a 64-bit integer (ASCII digits, perhaps a minus), or None."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(INT64_MAX)):
+        return None
+    number = int(text)
+    return number if -INT64_MAX - 1 <= number <= INT64_MAX else None
 
 
 def _paths(tree, prefix=""):
@@ -224,30 +273,10 @@ class KeysetChangeList(ChangeList):
         return [self.lookup_opts.get_field(name) for name in fields[:-1]]
 
     def _cursor_of(self, row):
-        """Return the URL's position of ``row``: its id alone in the key's order, else its
-        values of the order's columns as text, then its id."""
-        if not self._order_fields:
-            return str(row.pk)
-        return keyset.encode_cursor(
-            [*(field.value_to_string(row) for field in self._order_fields), row.pk]
-        )
+        return cursor_of([*self._order_fields, self.lookup_opts.pk], row)
 
     def _position(self, text):
-        """Return the position a cursor of this order holds, or None when it is not one."""
-        if not self._order_fields:
-            pk = whole_number(text)
-            return None if pk is None else [pk]
-        values = keyset.decode_cursor(text, [*self._order_fields, "pk"])
-        if values is None:
-            return None
-        try:
-            typed = [
-                field.to_python(value)
-                for field, value in zip(self._order_fields, values[:-1], strict=True)
-            ]
-        except ValidationError:
-            return None
-        return [*typed, values[-1]]
+        return position_of([*self._order_fields, self.lookup_opts.pk], text)
 
     def _cursor(self, request):
         """Return the ``after`` or ``before`` position in the URL; a bad one says so and
@@ -390,6 +419,31 @@ class ScopedAdminMixin:
                 target._default_manager.all(), request.user, target_admin.database_path
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A filter by a related row (a database, a segment, a scenario) listing every row of
+    it the staff member may see, by the related table's own admin scope.
+
+    Django's plain filter lists every row of the related table, other databases' included;
+    its "related only" filter reads the listed table whole for the values in use (a DISTINCT
+    over millions of memberships or hits for each page).
+    """
+
+    def field_choices(self, field, request, model_admin):
+        target = field.related_model
+        target_admin = model_admin.admin_site._registry.get(target)
+        choices = target._default_manager.all()
+        if isinstance(target_admin, ScopedAdminMixin):
+            choices = scoping.visible(choices, request.user, target_admin.database_path)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            choices = choices.order_by(*ordering)
+        return [(row.pk, str(row)) for row in choices]
+
+
+# The list filter by profile database most admins have.
+SCOPED_DATABASE = ("database", ScopedRelatedFilter)
 
 
 class ReadOnlyAdminMixin:

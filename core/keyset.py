@@ -34,9 +34,8 @@ def encode_cursor(values):
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor, fields):
-    """Return the position a cursor holds for these ``fields`` (text values, then the id),
-    or None when it is not one this list gave."""
+def _decoded(cursor, count):
+    """Return the list of ``count`` values a cursor holds, or None."""
     if not cursor or len(cursor) > CURSOR_MAX_LENGTH:
         return None
     try:
@@ -44,10 +43,32 @@ def decode_cursor(cursor, fields):
         values = json.loads(raw.decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(values, list) or len(values) != len(fields):
+    if not isinstance(values, list) or len(values) != count:
+        return None
+    return values
+
+
+def decode_texts(cursor, count):
+    """Return the ``count`` texts a cursor of texts holds (each typed by its reader), or
+    None when it is not one."""
+    values = _decoded(cursor, count)
+    if values is None or not all(_is_text(value) for value in values):
+        return None
+    return values
+
+
+def _is_text(value):
+    return isinstance(value, str) and "\x00" not in value
+
+
+def decode_cursor(cursor, fields):
+    """Return the position a cursor holds for these ``fields`` (text values, then the id),
+    or None when it is not one this list gave."""
+    values = _decoded(cursor, len(fields))
+    if values is None:
         return None
     *texts, last = values
-    if not all(isinstance(value, str) and "\x00" not in value for value in texts):
+    if not all(_is_text(value) for value in texts):
         return None
     if isinstance(last, bool) or not isinstance(last, int) or not 0 <= last <= INT64_MAX:
         return None

@@ -56,3 +56,36 @@ class RemoveIndexConcurrentlyOnPostgres(RemoveIndex):
             schema_editor.add_index(model, index, concurrently=True)
         else:
             schema_editor.add_index(model, index)
+
+
+def single_column_index_dropper(app_label, model_name, column):
+    """Return the forwards and backwards functions of a ``RunPython`` that drops the plain
+    (non-unique) index of ``column`` alone, which ``db_index=True`` made (concurrently on
+    PostgreSQL: the migration sets ``atomic = False``), and builds it again backwards. For
+    an index replaced by one on (column, id): add that one first."""
+
+    def index_name(schema_editor, table):
+        connection = schema_editor.connection
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, table)
+        for name, details in constraints.items():
+            if details["index"] and details["columns"] == [column] and not details["unique"]:
+                return name
+        return None
+
+    def drop(apps, schema_editor):
+        table = apps.get_model(app_label, model_name)._meta.db_table
+        index = index_name(schema_editor, table)
+        if index is not None:
+            vendor = schema_editor.connection.vendor
+            concurrently = " CONCURRENTLY" if vendor == "postgresql" else ""
+            quoted = schema_editor.quote_name(index)
+            schema_editor.execute(f"DROP INDEX{concurrently} IF EXISTS {quoted}")
+
+    def build(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        if index_name(schema_editor, model._meta.db_table) is None:
+            field = model._meta.get_field(column)
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+
+    return drop, build

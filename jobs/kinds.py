@@ -38,6 +38,11 @@ def register(kind):
     return kind
 
 
+def registered_kinds():
+    """Every kind registered, in the order of registration."""
+    return list(_kinds.values())
+
+
 def get_kind(slug):
     return _kinds[slug]
 

@@ -4,6 +4,7 @@ shown; sorted by a column an index orders, "Next" and "Previous" carry the row's
 the index's columns. A page is one range of the index however deep, and a column no index
 orders is not offered (issue 15)."""
 
+import base64
 import html
 import re
 from datetime import timedelta
@@ -16,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.admin import UNSORTABLE_MESSAGE
+from core.keyset import encode_cursor
 from history.models import Event
 from profiles.models import Profile
 from subscriptions.models import Subscription
@@ -363,14 +365,22 @@ def test_a_second_sort_column_is_left_to_the_id(client, alice, database):
     assert response.context["cl"].get_ordering_field_columns() == {status: "asc"}
 
 
+BAD_SORTED_CURSORS = {
+    "not-base64-json": "abc",
+    "one-value": encode_cursor(["x"]),
+    "a-number-not-a-text": encode_cursor(["x", 1]),
+    "id-not-a-number": encode_cursor(["x", "y"]),
+    "negative-id": encode_cursor(["x", "-1"]),
+    "id-past-64-bits": encode_cursor(["x", "9" * 30]),
+    "not-a-date": encode_cursor(["not a date", "1"]),
+    "not-a-list": base64.urlsafe_b64encode(b'{"a":"1"}').decode(),
+}
+
+
 @pytest.mark.parametrize("column", ["email", "created_at"])
-@pytest.mark.parametrize(
-    "cursor",
-    ["abc", "WyJ4Il0", "WyJ4IiwiMSJd", "WyJ4IiwtMV0", "WyJub3QgYSBkYXRlIiwxXQ", "9" * 30],
-    ids=["not-base64-json", "one-value", "text-id", "negative-id", "not-a-date", "long-number"],
-)
+@pytest.mark.parametrize("case", list(BAD_SORTED_CURSORS))
 def test_a_bad_sorted_cursor_gives_the_first_page_with_a_message(
-    client, alice, database, monkeypatch, column, cursor
+    client, alice, database, monkeypatch, column, case
 ):
     monkeypatch.setattr(admin.site._registry[Profile], "list_per_page", PER_PAGE)
     sorted_profiles(database)
@@ -379,26 +389,14 @@ def test_a_bad_sorted_cursor_gives_the_first_page_with_a_message(
     order = {"o": column_number(client, url, {}, column)}
     first = get(client, url, order)
 
-    response = get(client, url, {**order, "after": cursor})
+    response = get(client, url, {**order, "after": BAD_SORTED_CURSORS[case]})
 
-    if column == "email" and cursor == "WyJub3QgYSBkYXRlIiwxXQ":  # ["not a date", 1]: an email
-        assert [str(m) for m in response.context["messages"]] == []
+    messages = [str(m) for m in response.context["messages"]]
+    if column == "email" and case == "not-a-date":  # an email, as far as the order goes
+        assert messages == []
         return
     assert shown(response) == shown(first)
-    assert [str(m) for m in response.context["messages"]] == [
-        "That page link was not valid: the first page."
-    ]
-
-
-def test_the_result_count_and_no_show_all_link_on_a_keyset_page(client, alice, listed):
-    url, newest_first = listed
-    client.force_login(alice)
-
-    response = get(client, url, {"after": newest_first[1]})
-
-    paginator = response.content.decode().split('<p class="paginator">')[1].split("</p>")[0]
-    assert f"{ROWS} " in paginator
-    assert "Show all" not in paginator
+    assert messages == ["That page link was not valid: the first page."]
 
 
 def test_a_deep_page_led_by_the_profile_reads_the_profiles_by_their_ids_not_a_join(

@@ -11,32 +11,10 @@ new index is built before the old one goes.
 
 from django.db import migrations, models
 
-from core.migration_operations import AddIndexConcurrentlyOnPostgres
-
-
-def _created_at_index(schema_editor, table):
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-    for name, details in constraints.items():
-        if details["index"] and details["columns"] == ["created_at"] and not details["unique"]:
-            return name
-    return None
-
-
-def drop_created_at_index(apps, schema_editor):
-    table = apps.get_model("profiles", "profile")._meta.db_table
-    index = _created_at_index(schema_editor, table)
-    if index is not None:
-        concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-        schema_editor.execute(f"DROP INDEX{concurrently} IF EXISTS {schema_editor.quote_name(index)}")
-
-
-def build_created_at_index(apps, schema_editor):
-    model = apps.get_model("profiles", "profile")
-    if _created_at_index(schema_editor, model._meta.db_table) is None:
-        field = model._meta.get_field("created_at")
-        schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+from core.migration_operations import (
+    AddIndexConcurrentlyOnPostgres,
+    single_column_index_dropper,
+)
 
 
 class Migration(migrations.Migration):
@@ -58,7 +36,9 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                migrations.RunPython(drop_created_at_index, build_created_at_index),
+                migrations.RunPython(
+                    *single_column_index_dropper("profiles", "profile", "created_at")
+                ),
             ],
         ),
     ]

@@ -13,6 +13,7 @@ from core.admin import (
     KeysetPagesMixin,
     ReadOnlyAdminMixin,
     ScopedAdminMixin,
+    ScopedRelatedFilter,
 )
 from core.jsonvalues import shown
 from history.models import Event
@@ -41,7 +42,7 @@ class EventTypeFilter(admin.SimpleListFilter):
 class EventAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     database_path = "profile__database"
     list_display = ["occurred_at", "type_label", "profile_link", "database", "data_preview"]
-    list_filter = [EventTypeFilter, "occurred_at", "profile__database"]
+    list_filter = [EventTypeFilter, "occurred_at", ("profile__database", ScopedRelatedFilter)]
     list_select_related = ["profile__database"]
     search_fields = ["=type"]  # the search itself is get_search_results
     search_help_text = "A profile_id (24 hex digits) or an event type slug, e.g. click."

@@ -11,14 +11,20 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    count_of,
+)
 from core.text import INT64_MAX
 from interactions.models import ControlGroup, Participation, Scenario, Trigger
 from interactions.steps import MAX_WAIT_SECONDS
 from operations.control_group import change_settings, reform, settings_of
 from segments.models import Segment
-
-SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(Trigger)
@@ -152,10 +158,14 @@ class ScenarioAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ParticipationAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     database_path = "scenario__database"
     list_display = ["profile", "scenario", "status", "step", "entered_at", "finished_at"]
-    list_filter = ["status", ("scenario", admin.RelatedOnlyFieldListFilter), "entered_at"]
+    keyset_orders = {
+        "profile": ["profile_id", "id"],
+        "scenario": ["scenario_id", "profile_id", "id"],
+    }
+    list_filter = ["status", ("scenario", ScopedRelatedFilter), "entered_at"]
     list_select_related = ["profile", "scenario"]
     search_fields = ["=profile__profile_id"]  # the search itself is get_search_results
     search_help_text = "A profile_id or an email."

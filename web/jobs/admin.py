@@ -4,7 +4,13 @@ superuser, or whoever may change jobs, may stop them."""
 from django.contrib import admin, messages
 from django_tasks_db.models import DBTaskResult
 
-from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ReadOnlyAdminMixin,
+)
+from jobs.kinds import registered_kinds
 from jobs.models import Job
 from jobs.runner import cancel
 
@@ -14,8 +20,24 @@ if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
 
 
+class KindFilter(admin.SimpleListFilter):
+    """Filter by kind of job: the kinds registered (``jobs.kinds``), by their labels (Django's
+    filter of a plain column would read the whole table for its values)."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [(kind.slug, kind.label) for kind in registered_kinds()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(kind=self.value())
+        return queryset
+
+
 @admin.register(Job)
-class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class JobAdmin(KeysetPagesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "label",
@@ -27,7 +49,8 @@ class JobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "worker",
         "finished_at",
     ]
-    list_filter = ["status", "kind", "created_at", "database"]
+    keyset_orders = {"created_at": ["created_at", "id"]}
+    list_filter = ["status", KindFilter, "created_at", SCOPED_DATABASE]
     list_select_related = ["database", "created_by"]
     search_fields = ["=id", "created_by__username", "worker"]
     search_help_text = "A job's id, a user name or a worker's id."

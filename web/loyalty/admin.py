@@ -11,11 +11,17 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 
-from core.admin import EstimatedCountPaginator, ScopedAdminMixin, count_of
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    count_of,
+)
 from loyalty.models import Membership, Program, Promotion, Tier, Transaction
 from operations.loyalty import enrol
 
-SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
 ADMIN_TRANSACTIONS = 50
 
 
@@ -123,11 +129,15 @@ class MembershipForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     database_path = "program__database"
     form = MembershipForm
     list_display = ["profile", "program", "balance", "tier", "enrolled_at"]
-    list_filter = [("program", admin.RelatedOnlyFieldListFilter), "enrolled_at"]
+    keyset_orders = {
+        "profile": ["profile_id", "id"],
+        "program": ["program_id", "profile_id", "id"],
+    }
+    list_filter = [("program", ScopedRelatedFilter), "enrolled_at"]
     list_select_related = ["profile", "program"]
     search_fields = ["=profile__profile_id"]  # the search itself is get_search_results
     search_help_text = "A profile_id or an email."

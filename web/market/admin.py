@@ -9,10 +9,13 @@ again from the lines each time it is saved.
 from django import forms
 from django.contrib import admin
 
-from core.admin import EstimatedCountPaginator, ScopedAdminMixin
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ScopedAdminMixin,
+)
 from market.models import Order, OrderLine, Product
-
-SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(Product)
@@ -52,8 +55,12 @@ class OrderLineInline(ScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class OrderAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["number", "profile", "database", "status", "total", "currency", "created_at"]
+    keyset_orders = {
+        "profile": ["profile_id", "id"],
+        "database": ["database_id", "number", "id"],
+    }
     list_filter = ["status", SCOPED_DATABASE, "created_at"]
     list_select_related = ["profile", "database"]
     search_fields = ["=number", "=profile__profile_id", "=profile__email"]

@@ -3,10 +3,16 @@ visitor. Every list shows only the rows of the databases the staff member may se
 
 from django.contrib import admin
 
-from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    count_of,
+)
 from pixels.models import AnonymousHit, Goal, Pixel
-
-SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
 
 
 class GoalInline(admin.TabularInline):
@@ -38,12 +44,13 @@ class PixelAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(AnonymousHit)
-class AnonymousHitAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class AnonymousHitAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the pixels record of visitors not yet known (joined and deleted once known)."""
 
     database_path = "pixel__database"
     list_display = ["occurred_at", "pixel", "goal", "value", "anonymous_id", "url"]
-    list_filter = [("pixel", admin.RelatedOnlyFieldListFilter), "occurred_at"]
+    keyset_orders = {"anonymous_id": ["anonymous_id", "id"]}
+    list_filter = [("pixel", ScopedRelatedFilter), "occurred_at"]
     list_select_related = ["pixel"]
     search_fields = ["=anonymous_id"]
     search_help_text = "A visitor's anonymous id, exactly."

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html, format_html_join
 
 from core.admin import (
+    SCOPED_DATABASE,
     EstimatedCountPaginator,
     KeysetPagesMixin,
     ReadOnlyAdminMixin,
@@ -127,7 +128,7 @@ class ProfileDatabaseAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelA
 class CustomFieldAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = CustomFieldForm
     list_display = ["name", "label", "database", "type", "options_line", "required", "position"]
-    list_filter = ["database", "type", "required"]
+    list_filter = [SCOPED_DATABASE, "type", "required"]
     search_fields = ["name", "label"]
     list_select_related = ["database"]
     ordering = ["database__name", "position", "name"]
@@ -250,7 +251,7 @@ class ProfileAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, ad
         "status": ["status", "id"],
         "created_at": ["created_at", "id"],
     }
-    list_filter = ["database", "status", "in_control_group", "gender", "created_at"]
+    list_filter = [SCOPED_DATABASE, "status", "in_control_group", "gender", "created_at"]
     list_select_related = ["database"]
     search_fields = ["email"]  # the search itself is get_search_results
     search_help_text = (
@@ -373,11 +374,15 @@ class ProfileAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, ad
 
 
 @admin.register(ProfilePhone)
-class ProfilePhoneAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class ProfilePhoneAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """The phone index: kept by saving a profile, so it is read here, never edited."""
 
     list_display = ["number", "profile", "database"]
-    list_filter = ["database"]
+    keyset_orders = {
+        "profile": ["profile_id", "id"],
+        "database": ["database_id", "number", "id"],
+    }
+    list_filter = [SCOPED_DATABASE]
     list_select_related = ["profile", "database"]
     search_fields = ["=number"]
     search_help_text = "A phone in any international notation, e.g. +1 202 555 0179."

@@ -16,7 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core.admin import EstimatedCountPaginator, ScopedAdminMixin, SummarisedDeleteMixin
+from core.admin import (
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    SummarisedDeleteMixin,
+)
 from promos.models import MAX_CODES_PER_LOAD, PromoCode, PromoPool, check_code
 
 
@@ -65,7 +71,7 @@ class PromoPoolForm(forms.ModelForm):
 class PromoPoolAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     form = PromoPoolForm
     list_display = ["name", "database", "valid_until", "free", "attached", "activated"]
-    list_filter = [("database", admin.RelatedOnlyFieldListFilter), "valid_until"]
+    list_filter = [("database", ScopedRelatedFilter), "valid_until"]
     list_select_related = ["database"]
     search_fields = ["name"]
     readonly_fields = ["code_counts", "created_at", "updated_at"]
@@ -144,10 +150,11 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(PromoCode)
-class PromoCodeAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
+class PromoCodeAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     database_path = "pool__database"
     list_display = ["code", "pool", "state_label", "profile", "attached_at", "activated_at"]
-    list_filter = [StateFilter, ("pool", admin.RelatedOnlyFieldListFilter)]
+    keyset_orders = {"pool": ["pool_id", "code", "id"]}
+    list_filter = [StateFilter, ("pool", ScopedRelatedFilter)]
     list_select_related = ["pool", "profile"]
     search_fields = ["^code"]
     search_help_text = "The start of a code (exactly, case included)."

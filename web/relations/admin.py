@@ -6,10 +6,16 @@ A relation's rules (one database, not to itself, small properties) are its model
 
 from django.contrib import admin
 
-from core.admin import EstimatedCountPaginator, ScopedAdminMixin, SummarisedDeleteMixin, count_of
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    SummarisedDeleteMixin,
+    count_of,
+)
 from relations.models import Relation, RelationType
-
-SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(RelationType)
@@ -35,11 +41,16 @@ class RelationTypeAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmi
 
 
 @admin.register(Relation)
-class RelationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class RelationAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     database_path = "type__database"
     paginator = EstimatedCountPaginator
     list_display = ["from_profile", "type", "to_profile", "created_at"]
-    list_filter = [("type", admin.RelatedOnlyFieldListFilter), "created_at"]
+    keyset_orders = {
+        "from_profile": ["from_profile_id", "id"],
+        "to_profile": ["to_profile_id", "id"],
+        "type": ["type_id", "from_profile_id", "to_profile_id", "id"],
+    }
+    list_filter = [("type", ScopedRelatedFilter), "created_at"]
     list_select_related = ["type", "from_profile", "to_profile"]
     search_fields = ["=from_profile__profile_id"]  # the search itself is get_search_results
     search_help_text = "A profile_id or an email, of either profile."

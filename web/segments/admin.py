@@ -9,7 +9,15 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import EstimatedCountPaginator, ScopedAdminMixin, SummarisedDeleteMixin, count_of
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    SummarisedDeleteMixin,
+    count_of,
+)
 from operations.segments import add_to_segment, remove_from_segment
 from segments.models import Segment, SegmentMembership
 
@@ -17,7 +25,7 @@ from segments.models import Segment, SegmentMembership
 @admin.register(Segment)
 class SegmentAdmin(ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "database", "member_count", "created_at"]
-    list_filter = ["database", "created_at"]
+    list_filter = [SCOPED_DATABASE, "created_at"]
     list_select_related = ["database"]
     search_fields = ["name"]
     fields = ["name", "database", "members", "created_at"]
@@ -61,12 +69,20 @@ class SegmentMembershipForm(forms.ModelForm):
 
 
 @admin.register(SegmentMembership)
-class SegmentMembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SegmentMembershipAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     database_path = "segment__database"
     paginator = EstimatedCountPaginator
     form = SegmentMembershipForm
     list_display = ["profile", "segment", "database", "added_at"]
-    list_filter = ["segment__database", "segment", "added_at"]
+    keyset_orders = {
+        "profile": ["profile_id", "id"],
+        "segment": ["segment_id", "profile_id", "id"],
+    }
+    list_filter = [
+        ("segment__database", ScopedRelatedFilter),
+        ("segment", ScopedRelatedFilter),
+        "added_at",
+    ]
     list_select_related = ["profile", "segment__database"]
     search_fields = ["=profile__profile_id"]  # the search itself is get_search_results
     search_help_text = "A profile_id or an email."

@@ -4,11 +4,17 @@ database has, one to the email)."""
 
 from django.contrib import admin
 
-from core.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, ScopedAdminMixin, count_of
+from core.admin import (
+    SCOPED_DATABASE,
+    EstimatedCountPaginator,
+    KeysetPagesMixin,
+    ReadOnlyAdminMixin,
+    ScopedAdminMixin,
+    ScopedRelatedFilter,
+    count_of,
+)
 from core.jsonvalues import shown
 from webforms.models import Form, Submission
-
-SCOPED_DATABASE = ("database", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(Form)
@@ -36,13 +42,14 @@ class FormAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SubmissionAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """What visitors submitted: a record, read-only."""
 
     database_path = "form__database"
     paginator = EstimatedCountPaginator
     list_display = ["submitted_at", "form", "profile", "anonymous_id"]
-    list_filter = [("form", admin.RelatedOnlyFieldListFilter), "submitted_at"]
+    keyset_orders = {"profile": ["profile_id", "id"]}
+    list_filter = [("form", ScopedRelatedFilter), "submitted_at"]
     list_select_related = ["form", "profile"]
     search_fields = ["=profile__profile_id", "=anonymous_id"]
     search_help_text = "A profile_id or a visitor's anonymous id, exactly."
