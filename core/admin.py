@@ -197,6 +197,7 @@ class KeysetChangeList(ChangeList):
     sort = None  # (column, descending) when sorted by a column, else the default order
 
     def get_queryset(self, request, exclude_parameters=None):
+        self._request = request
         # The cursor is no filter (the admin takes any other parameter for a lookup and
         # answers "?e=1"), and a search, filter or sort from here starts on the first page.
         for name in (AFTER_VAR, BEFORE_VAR):
@@ -230,6 +231,22 @@ class KeysetChangeList(ChangeList):
         column, descending = self.sort
         columns = self.model_admin.get_keyset_orders(request)[column]
         return [("-" if descending else "") + name for name in columns]
+
+    def get_ordering_field_columns(self):
+        """The columns the headings show as sorted: the one sorted by, or in the default
+        order the offered column that order is (one profile's events by time). Django's
+        guess from the model's ordering would mark columns the list is not sorted by."""
+        if self.sort is not None:
+            column, descending = self.sort
+            return {self.list_display.index(column): "desc" if descending else "asc"}
+        order = _keyset_order(self.queryset)
+        if order is not None:
+            fields, descending = order
+            offered = self.model_admin.get_keyset_orders(self._request)
+            for column, columns in offered.items():
+                if [name.removeprefix("-") for name in columns] == fields:
+                    return {self.list_display.index(column): "desc" if descending else "asc"}
+        return {}
 
     def get_results(self, request):
         by_number = self.list_editable or self.show_all

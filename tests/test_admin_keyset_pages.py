@@ -420,3 +420,25 @@ def test_a_deep_page_led_by_the_profile_reads_the_profiles_by_their_ids_not_a_jo
     assert shown(deep) == [s.pk for s in expected]
     page = deep.content.decode()
     assert all(html.escape(str(s.profile)) in page for s in expected)
+
+
+def test_the_headings_mark_only_the_order_the_list_is_in(client, alice, database):
+    make_subscriptions(database)
+    url = changelist_url(Subscription)
+    client.force_login(alice)
+
+    default = get(client, url)  # newest first by the key, which no column shows
+    number = default.context["cl"].list_display.index("public_id")
+    by_id = get(client, url, {"o": f"-{number}"})
+
+    def sorted_headings(response):
+        classes = re.findall(r'<th scope="col"\s+class="([^"]*)"', response.content.decode())
+        return [re.search(r"column-(\w+)", c)[1] for c in classes if "sorted" in c.split()]
+
+    assert sorted_headings(default) == []
+    # Django took the model's own order (priority, created_at) for the list's, though the
+    # list is by -id, and kept those columns in the headings' links as second sorts.
+    assert f'href="?o={number}"' in default.content.decode()
+    assert f"o={number}." not in default.content.decode()
+    assert sorted_headings(by_id) == ["public_id"]
+    assert f"o={number}" in by_id.content.decode()  # its toggle: the same column, ascending
