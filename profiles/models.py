@@ -273,6 +273,21 @@ class ProfileQuerySet(models.QuerySet):
         """Return the profiles of the databases this user may see."""
         return scoping.visible(self, user)
 
+    def ids_by_key(self, text, limit=100):
+        """Return the ids of (at most ``limit``) profiles whose profile_id or email is
+        ``text`` (an email as stored: normalised), by their own indexes.
+
+        For lists of rows pointing at profiles (memberships, orders, relations…) searched
+        by their profile: filtering those rows by these ids uses their index of the
+        profile, where a condition on the joined profile lets the planner walk the rows'
+        own key looking for it (1 s at 20 M events).
+        """
+        text = (text or "").strip()
+        if not text:
+            return []
+        key = Q(email=normalize_email(text)) if "@" in text else Q(profile_id=text.lower())
+        return list(self.filter(key).values_list("pk", flat=True)[:limit])
+
     def search(self, text):
         """Match what a person types to find a profile; each alternative has an index.
 

@@ -24,6 +24,7 @@ from core.text import INT64_MAX
 from interactions.models import ControlGroup, Participation, Scenario, Trigger
 from interactions.steps import MAX_WAIT_SECONDS
 from operations.control_group import change_settings, reform, settings_of
+from profiles.models import Profile
 from segments.models import Segment
 
 
@@ -176,11 +177,9 @@ class ParticipationAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin,
     readonly_fields = [field.name for field in Participation._meta.fields]
 
     def get_search_results(self, request, queryset, search_term):
-        text = search_term.strip().lower()  # a profile_id or an email, as stored
-        if not text:
+        if not search_term.strip():
             return queryset, False
-        field = "profile__email" if "@" in text else "profile__profile_id"
-        return queryset.filter(**{field: text}), False
+        return queryset.filter(profile_id__in=Profile.objects.ids_by_key(search_term)), False
 
     @admin.display(description="Step")
     def step(self, obj):

@@ -21,6 +21,7 @@ from core.admin import (
 )
 from loyalty.models import Membership, Program, Promotion, Tier, Transaction
 from operations.loyalty import enrol
+from profiles.models import Profile
 
 ADMIN_TRANSACTIONS = 50
 
@@ -164,11 +165,9 @@ class MembershipAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("program__tiers")
 
     def get_search_results(self, request, queryset, search_term):
-        text = search_term.strip().lower()  # a profile_id or an email, as stored
-        if not text:
+        if not search_term.strip():
             return queryset, False
-        field = "profile__email" if "@" in text else "profile__profile_id"
-        return queryset.filter(**{field: text}), False
+        return queryset.filter(profile_id__in=Profile.objects.ids_by_key(search_term)), False
 
     @admin.display(description="Tier")
     def tier(self, obj):

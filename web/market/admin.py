@@ -8,6 +8,7 @@ again from the lines each time it is saved.
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
 
 from core.admin import (
     SCOPED_DATABASE,
@@ -16,6 +17,7 @@ from core.admin import (
     ScopedAdminMixin,
 )
 from market.models import Order, OrderLine, Product
+from profiles.models import Profile, ProfileDatabase
 
 
 @admin.register(Product)
@@ -63,8 +65,8 @@ class OrderAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     }
     list_filter = ["status", SCOPED_DATABASE, "created_at"]
     list_select_related = ["profile", "database"]
-    search_fields = ["=number", "=profile__profile_id", "=profile__email"]
-    search_help_text = "An order number, a profile_id or an email."
+    search_fields = ["number"]  # the search itself is get_search_results
+    search_help_text = "An order number (exactly), a profile_id or an email."
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     ordering = ["-id"]
@@ -72,6 +74,19 @@ class OrderAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     fields = ["database", "profile", "number", "status", "currency", "total", "created_at"]
     readonly_fields = ["total", "created_at"]
     inlines = [OrderLineInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """An order by its number in each database (the unique (database, number) index,
+        one range per database), or the orders of the profiles with that profile_id or
+        email (looked up first, by their own indexes)."""
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        databases = list(ProfileDatabase.objects.values_list("pk", flat=True))
+        by_number = Q(database_id__in=databases, number=text)
+        return queryset.filter(
+            by_number | Q(profile_id__in=Profile.objects.ids_by_key(text))
+        ), False
 
     def get_readonly_fields(self, request, obj=None):
         # Its number is unique in its database and its lines are that database's products.

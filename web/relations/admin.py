@@ -5,6 +5,7 @@ A relation's rules (one database, not to itself, small properties) are its model
 """
 
 from django.contrib import admin
+from django.db.models import Q
 
 from core.admin import (
     SCOPED_DATABASE,
@@ -15,6 +16,7 @@ from core.admin import (
     SummarisedDeleteMixin,
     count_of,
 )
+from profiles.models import Profile
 from relations.models import Relation, RelationType
 
 
@@ -61,9 +63,7 @@ class RelationAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
     ordering = ["-id"]
 
     def get_search_results(self, request, queryset, search_term):
-        text = search_term.strip().lower()  # a profile_id or an email, as stored
-        if not text:
+        if not search_term.strip():
             return queryset, False
-        field = "email" if "@" in text else "profile_id"
-        query = {f"from_profile__{field}": text}
-        return queryset.filter(**query) | queryset.filter(**{f"to_profile__{field}": text}), False
+        ids = Profile.objects.ids_by_key(search_term)
+        return queryset.filter(Q(from_profile_id__in=ids) | Q(to_profile_id__in=ids)), False

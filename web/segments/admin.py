@@ -19,6 +19,7 @@ from core.admin import (
     count_of,
 )
 from operations.segments import add_to_segment, remove_from_segment
+from profiles.models import Profile
 from segments.models import Segment, SegmentMembership
 
 
@@ -92,11 +93,9 @@ class SegmentMembershipAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmi
     ordering = ["-id"]
 
     def get_search_results(self, request, queryset, search_term):
-        text = search_term.strip().lower()  # a profile_id or an email, as stored
-        if not text:
+        if not search_term.strip():
             return queryset, False
-        field = "profile__email" if "@" in text else "profile__profile_id"
-        return queryset.filter(**{field: text}), False
+        return queryset.filter(profile_id__in=Profile.objects.ids_by_key(search_term)), False
 
     @admin.display(description="Database", ordering="segment__database__name")
     def database(self, obj):
