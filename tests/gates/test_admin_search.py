@@ -8,12 +8,14 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from audit.models import AuditEntry
 from interactions.models import Participation
 from loyalty.models import Membership
 from market.models import Order
 from profiles.models import Profile
 from relations.models import Relation
 from segments.models import SegmentMembership
+from subscriptions.models import Subscription
 
 pytestmark = pytest.mark.gates
 
@@ -46,3 +48,37 @@ def test_an_order_is_found_by_its_number(client, world, db):
         transaction.set_rollback(True)
 
     assert [row.pk for row in response.context["cl"].result_list] == [order.pk]
+
+
+def test_the_audit_log_is_searched_by_whole_values_through_indexes(client, world, db):
+    alice = world.users["alice"]
+    profile, subscription = world.own[Profile], world.own[Subscription]
+    url = reverse("admin:audit_auditentry_changelist")
+    client.force_login(alice)
+    with transaction.atomic():
+        by_alice = AuditEntry.objects.create(
+            actor=alice,
+            actor_name="alice",
+            channel="admin",
+            action="update",
+            object_type="profiles.Profile",
+            object_id="0" * 24,
+        )
+        found = {}
+        with CaptureQueriesContext(connection) as queries:
+            for text in (profile.profile_id, subscription.public_id, "ALICE", profile.email[:5]):
+                response = client.get(url, {"q": text})
+                found[text] = {row.pk for row in response.context["cl"].result_list}
+        transaction.set_rollback(True)
+
+    assert found[profile.profile_id] == set(
+        AuditEntry.objects.filter(profile_id=profile.profile_id).values_list("pk", flat=True)
+    )
+    assert found[subscription.public_id] and all(
+        AuditEntry.objects.get(pk=pk).object_id == subscription.public_id
+        for pk in found[subscription.public_id]
+    )
+    assert found["ALICE"] == {by_alice.pk}
+    assert found[profile.email[:5]] == set()  # a part of a value matches nothing
+    on_the_log = [q["sql"] for q in queries.captured_queries if "audit_auditentry" in q["sql"]]
+    assert on_the_log and not [sql for sql in on_the_log if "LIKE" in sql.upper()]
