@@ -163,7 +163,15 @@ class Submission(models.Model):
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
-            models.Index(fields=["profile", "-submitted_at", "-id"], name="submission_newest_first")
+            models.Index(
+                fields=["profile", "-submitted_at", "-id"], name="submission_newest_first"
+            ),
+            # A visitor's submissions (the admin's search), of those sent with an id only.
+            models.Index(
+                fields=["anonymous_id"],
+                condition=~models.Q(anonymous_id=""),
+                name="submission_anonymous_id",
+            ),
         ]
 
     def __str__(self):

@@ -12,14 +12,16 @@ from audit.models import AuditEntry
 from interactions.models import Participation
 from loyalty.models import Membership
 from market.models import Order
+from pixels.models import AnonymousHit
 from profiles.models import Profile
 from relations.models import Relation
 from segments.models import SegmentMembership
 from subscriptions.models import Subscription
+from webforms.models import Submission
 
 pytestmark = pytest.mark.gates
 
-LISTS = [Participation, Membership, SegmentMembership, Relation, Order]
+LISTS = [Participation, Membership, SegmentMembership, Relation, Order, Submission]
 
 
 @pytest.mark.parametrize("key", ["profile_id", "email"])
@@ -82,3 +84,20 @@ def test_the_audit_log_is_searched_by_whole_values_through_indexes(client, world
     assert found[profile.email[:5]] == set()  # a part of a value matches nothing
     on_the_log = [q["sql"] for q in queries.captured_queries if "audit_auditentry" in q["sql"]]
     assert on_the_log and not [sql for sql in on_the_log if "LIKE" in sql.upper()]
+
+
+@pytest.mark.parametrize("model", [AnonymousHit, Submission], ids=lambda m: m._meta.label)
+def test_a_visitors_rows_are_found_by_their_anonymous_id_exactly(client, world, db, model):
+    client.force_login(world.users["alice"])
+    row = world.own[model]
+    model._default_manager.filter(pk=row.pk).update(anonymous_id="Visitor-7f3a")
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        exact = client.get(url, {"q": "Visitor-7f3a"}).context["cl"].result_list
+        other_case = client.get(url, {"q": "visitor-7f3a"}).context["cl"].result_list
+        transaction.set_rollback(True)
+
+    assert [r.pk for r in exact] == [row.pk]
+    assert list(other_case) == []  # exactly, as the help text says
+    table = f'FROM "{model._meta.db_table}"'
+    assert not [q for q in queries.captured_queries if table in q["sql"] and "UPPER(" in q["sql"]]

@@ -52,7 +52,8 @@ class AnonymousHitAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, 
     keyset_orders = {"anonymous_id": ["anonymous_id", "id"]}
     list_filter = [("pixel", ScopedRelatedFilter), "occurred_at"]
     list_select_related = ["pixel"]
-    search_fields = ["=anonymous_id"]
+    # Exactly, by its index ("=anonymous_id" compared upper-cased: no index served it).
+    search_fields = ["anonymous_id__exact"]
     search_help_text = "A visitor's anonymous id, exactly."
     show_full_result_count = False
     paginator = EstimatedCountPaginator

@@ -3,6 +3,7 @@ staff member may see; a form's fields are checked by ``Form.clean`` (each maps t
 database has, one to the email)."""
 
 from django.contrib import admin
+from django.db.models import Q
 
 from core.admin import (
     SCOPED_DATABASE,
@@ -14,6 +15,7 @@ from core.admin import (
     count_of,
 )
 from core.jsonvalues import shown
+from profiles.models import Profile
 from webforms.models import Form, Submission
 
 
@@ -51,13 +53,22 @@ class SubmissionAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, ad
     keyset_orders = {"profile": ["profile_id", "id"]}
     list_filter = [("form", ScopedRelatedFilter), "submitted_at"]
     list_select_related = ["form", "profile"]
-    search_fields = ["=profile__profile_id", "=anonymous_id"]
-    search_help_text = "A profile_id or a visitor's anonymous id, exactly."
+    search_fields = ["anonymous_id"]  # the search itself is get_search_results
+    search_help_text = "A profile_id or an email, or a visitor's anonymous id exactly."
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     ordering = ["-id"]
     fields = ["form", "profile", "submitted_at", "submitted_data", "utm", "anonymous_id"]
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        """The submissions of the profiles with that profile_id or email (looked up first)
+        and of the visitor with that anonymous id, each by its own index."""
+        text = search_term.strip()
+        if not text:
+            return queryset, False
+        by_profile = Q(profile_id__in=Profile.objects.ids_by_key(text))
+        return queryset.filter(by_profile | Q(anonymous_id=text)), False
 
     @admin.display(description="Data")
     def submitted_data(self, obj):
