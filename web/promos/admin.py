@@ -156,7 +156,7 @@ class PromoCodeAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, 
     keyset_orders = {"pool": ["pool_id", "code", "id"]}
     list_filter = [StateFilter, ("pool", ScopedRelatedFilter)]
     list_select_related = ["pool", "profile"]
-    search_fields = ["^code"]
+    search_fields = ["code__startswith"]  # case included ("^code" ignores case)
     search_help_text = "The start of a code (exactly, case included)."
     show_full_result_count = False
     paginator = EstimatedCountPaginator
