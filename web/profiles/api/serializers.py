@@ -154,11 +154,12 @@ class ProfileSerializer(StrictModelSerializer):
             representation[key] = value if value is None or represent is None else represent(value)
         return representation
 
-    @property
+    @functools.cached_property
     def _representation_steps(self):
         """The plan of this class in the current time zone: built once per process from a
         serializer of its own (building a serializer's fields costs about a millisecond,
-        more than writing out a page of profiles), so a read never builds ``fields``."""
+        more than writing out a page of profiles), so a read never builds ``fields``; found
+        once per serializer (a page's rows share one), not once per row."""
         key = (type(self), timezone.get_current_timezone_name())
         steps = _PLANS.get(key)
         if steps is None:
