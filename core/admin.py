@@ -64,30 +64,17 @@ class EstimatedCountPaginator(Paginator):
         """
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        direction = _pk_order(self.object_list)
-        if bottom < self.seek_from or direction is None:
-            return super().page(number)
+        order = _keyset_order(self.object_list)
+        if bottom < self.seek_from or order is None or len(order[0]) != 1:
+            return super().page(number)  # not ordered by the key alone
         keys = self.object_list.values_list("pk", flat=True)
         first = next(iter(keys[bottom : bottom + 1]), None)
         if first is None:
             return self._get_page([], number, self)
-        start = {"pk__lte" if direction == "-" else "pk__gte": first}
+        _, descending = order
+        start = {"pk__lte" if descending else "pk__gte": first}
         rows = self.object_list.filter(**start)[: self.per_page]
         return self._get_page(rows, number, self)
-
-
-def _pk_order(queryset):
-    """Return "-" or "" when ``queryset`` is ordered by its primary key alone, else None."""
-    ordering = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering or ())
-    if not queryset.query.order_by and not queryset.query.default_ordering:
-        return None
-    ordering = tuple(dict.fromkeys(ordering))  # the changelist may repeat its tie-break
-    if len(ordering) != 1 or not isinstance(ordering[0], str):
-        return None
-    name = ordering[0]
-    direction = "-" if name.startswith("-") else ""
-    pk_names = {"pk", queryset.model._meta.pk.name, queryset.model._meta.pk.attname}
-    return direction if name.lstrip("-") in pk_names else None
 
 
 AFTER_VAR, BEFORE_VAR = "after", "before"
@@ -197,7 +184,7 @@ class KeysetChangeList(ChangeList):
     sort = None  # (column, descending) when sorted by a column, else the default order
 
     def get_queryset(self, request, exclude_parameters=None):
-        self._request = request
+        self.offered_orders = self.model_admin.get_keyset_orders(request)
         # The cursor is no filter (the admin takes any other parameter for a lookup and
         # answers "?e=1"), and a search, filter or sort from here starts on the first page.
         for name in (AFTER_VAR, BEFORE_VAR):
@@ -218,7 +205,7 @@ class KeysetChangeList(ChangeList):
             column = self.list_display[int(index)]
         except (ValueError, IndexError):
             column = None
-        if column in self.model_admin.get_keyset_orders(request):
+        if column in self.offered_orders:
             self.params[ORDER_VAR] = f"{prefix}{index}"
             self.sort = (column, prefix == "-")
         else:
@@ -229,8 +216,7 @@ class KeysetChangeList(ChangeList):
         if self.sort is None:
             return super().get_ordering(request, queryset)
         column, descending = self.sort
-        columns = self.model_admin.get_keyset_orders(request)[column]
-        return [("-" if descending else "") + name for name in columns]
+        return [("-" if descending else "") + name for name in self.offered_orders[column]]
 
     def get_ordering_field_columns(self):
         """The columns the headings show as sorted: the one sorted by, or in the default
@@ -242,9 +228,8 @@ class KeysetChangeList(ChangeList):
         order = _keyset_order(self.queryset)
         if order is not None:
             fields, descending = order
-            offered = self.model_admin.get_keyset_orders(self._request)
-            for column, columns in offered.items():
-                if [name.removeprefix("-") for name in columns] == fields:
+            for column, columns in self.offered_orders.items():
+                if columns == fields:
                     return {self.list_display.index(column): "desc" if descending else "asc"}
         return {}
 
@@ -430,12 +415,19 @@ class ScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         target = db_field.related_model
-        target_admin = self.admin_site._registry.get(target)
-        if isinstance(target_admin, ScopedAdminMixin):
-            kwargs["queryset"] = scoping.visible(
-                target._default_manager.all(), request.user, target_admin.database_path
-            )
+        if isinstance(self.admin_site._registry.get(target), ScopedAdminMixin):
+            kwargs["queryset"] = visible_in_admin(self.admin_site, target, request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def visible_in_admin(admin_site, model, user):
+    """Return the rows of ``model`` its admin shows ``user``: every row when that admin is
+    not scoped (channels, resources), else those of the databases the user may see."""
+    rows = model._default_manager.all()
+    model_admin = admin_site._registry.get(model)
+    if isinstance(model_admin, ScopedAdminMixin):
+        rows = scoping.visible(rows, user, model_admin.database_path)
+    return rows
 
 
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):
@@ -448,11 +440,7 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
     """
 
     def field_choices(self, field, request, model_admin):
-        target = field.related_model
-        target_admin = model_admin.admin_site._registry.get(target)
-        choices = target._default_manager.all()
-        if isinstance(target_admin, ScopedAdminMixin):
-            choices = scoping.visible(choices, request.user, target_admin.database_path)
+        choices = visible_in_admin(model_admin.admin_site, field.related_model, request.user)
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             choices = choices.order_by(*ordering)
