@@ -283,8 +283,7 @@ class SubscriptionAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
         if not text:
             return queryset, False
         lowered = text.lower()
-        owners = Profile.objects.filter(Q(profile_id=lowered) | Q(email=normalize_email(text)))
-        owner_ids = list(owners.values_list("pk", flat=True)[:SEARCH_PROFILE_OWNERS])
+        owner_ids = Profile.objects.ids_by_key(text, limit=SEARCH_PROFILE_OWNERS)
         query = Q(public_id=text) | Q(contact__startswith=text)
         if lowered != text:
             query |= Q(contact__startswith=lowered)
