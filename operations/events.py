@@ -16,16 +16,16 @@ the change:
 """
 
 import contextlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import orjson
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.signals import log_updates
+from core import bulk
+from core.lookups import any_of
 from core.status import Status
 from history.models import Event
 from history.reports import UTM_TAGS, clean_reported_event, click_utm
@@ -178,7 +178,7 @@ def ingest_event(profile, type, data=None, occurred_at=None):
 
 # The fields the per-profile fold of clicks and IPs may change.
 FOLDED_FIELDS = (*UTM_TAGS, "ip", "country", *PLACE_FIELDS)
-EVENT_COLUMNS = ("id", "profile_id", "type", "occurred_at", "recorded_at", "data")
+EVENT_FIELDS = ("id", "profile", "type", "occurred_at", "recorded_at", "data")
 
 
 @dataclass
@@ -223,7 +223,7 @@ def ingest_events(user, items):
         return outcomes
     keys = dict(
         Profile.objects.visible_to(user)
-        .filter(profile_id__in={values["profile_id"] for _, values in pending})
+        .filter(any_of("profile_id", {values["profile_id"] for _, values in pending}))
         .values_list("profile_id", "pk")
     )
     subscriptions = _named_subscriptions(values for _, values in pending)
@@ -272,7 +272,7 @@ def _named_subscriptions(values):
     return {
         subscription.public_id: subscription
         for subscription in Subscription.objects.select_related("resource", "channel").filter(
-            public_id__in=named
+            any_of("public_id", named)
         )
     }
 
@@ -280,19 +280,12 @@ def _named_subscriptions(values):
 def _write_events(accepted, now):
     """Insert the events in one go and give each outcome its event's id."""
     if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Event._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Event._meta.db_table, len(accepted)],
-            )
-            ids = [value for (value,) in cursor.fetchall()]
-            sql = f"COPY {table} ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
-            with cursor.cursor.copy(sql) as copy:
-                for event, pk in zip(accepted, ids, strict=True):
-                    copy.write_row(
-                        (pk, event.pk, event.type, event.occurred_at, now, _json(event.data))
-                    )
+        ids = bulk.take_ids(Event, len(accepted))
+        rows = (
+            (pk, event.pk, event.type, event.occurred_at, now, event.data)
+            for event, pk in zip(accepted, ids, strict=True)
+        )
+        bulk.insert_rows(Event, EVENT_FIELDS, rows)
         for event, pk in zip(accepted, ids, strict=True):
             event.outcome.id = pk
         return
@@ -310,13 +303,6 @@ def _write_events(accepted, now):
         event.outcome.id = stored.pk
 
 
-def _json(value):
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # a value orjson does not write (an integer beyond 64 bits)
-        return json.dumps(value)
-
-
 def _apply_batch_effects(effectful):
     """Apply the effects of the events (oldest first) to the rows of their profiles, read
     under lock in the order of their keys (as every batch takes them: no deadlock): the
@@ -332,7 +318,7 @@ def _apply_batch_effects(effectful):
     profiles = {
         profile.pk: profile
         for profile in Profile.objects.select_for_update()
-        .filter(pk__in={event.pk for event in rare} | tagged.keys() | located.keys())
+        .filter(any_of("pk", {event.pk for event in rare} | tagged.keys() | located.keys()))
         .only(*fields)
         .order_by("pk")
     }

@@ -50,6 +50,7 @@ from core import bulk
 from core.api.errors import api_detail
 from core.fieldtypes import FieldType, is_empty
 from core.locks import lock_keys
+from core.lookups import any_of
 from core.status import Status
 from core.text import normalize_email, normalize_phones
 from history.models import Event
@@ -245,21 +246,22 @@ class Matcher:
         owners = {}
         for kind, values in by_kind.items():
             if kind == "email":
-                found = profiles.filter(email__in=values).values_list("email", "pk")
+                found = profiles.filter(any_of("email", values)).values_list("email", "pk")
             elif kind == "profile_id":
-                found = profiles.filter(profile_id__in=values).values_list("profile_id", "pk")
+                found = profiles.filter(any_of("profile_id", values))
+                found = found.values_list("profile_id", "pk")
             elif kind == "phone":
                 found = ProfilePhone.objects.filter(
-                    database=self.database, number__in=values
+                    any_of("number", values), database=self.database
                 ).values_list("number", "profile_id")
             elif kind == "field":
                 found = self._field_owners(profiles, values)
             else:
                 kinds = SUBSCRIPTION_KEYS[kind][0]
                 found = Subscription.objects.filter(
+                    any_of("contact", values),
                     profile__database=self.database,
                     channel__contact_kind__in=kinds,
-                    contact__in=values,
                 ).values_list("contact", "profile_id")
             for value, pk in found:
                 owners.setdefault((kind, value), set()).add(pk)
@@ -463,7 +465,7 @@ class Batch:
             return {}
         if all(("email", email) in known for email in wanted):
             return {email: pk for email in wanted for pk in known[("email", email)]}
-        profiles = Profile.objects.filter(database=self.database, email__in=list(wanted))
+        profiles = Profile.objects.filter(any_of("email", wanted), database=self.database)
         return dict(profiles.values_list("email", "pk"))
 
     def _refuse_taken_email(self, row, profile, email, taken):

@@ -24,6 +24,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db.models import Max
 
+from core.lookups import any_of
 from core.text import country_from_ip, known_timezones
 from history.models import Event
 from profiles.models import Profile
@@ -103,8 +104,10 @@ def newest_located_actions(profile_pks, since, *, exclude=()):
     """Return {profile pk: when its latest action with an IP happened}, for the profiles
     that have one later than ``since`` (one query; the events ``exclude`` names left out)."""
     return dict(
-        Event.objects.filter(profile_id__in=profile_pks, occurred_at__gt=since, data__has_key="ip")
-        .exclude(pk__in=exclude)
+        Event.objects.filter(
+            any_of("profile_id", profile_pks), occurred_at__gt=since, data__has_key="ip"
+        )
+        .exclude(any_of("pk", exclude))
         .values("profile_id")
         .annotate(latest=Max("occurred_at"))
         .values_list("profile_id", "latest")
