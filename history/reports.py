@@ -12,6 +12,7 @@ from .types import EVENT_TYPES_BY_SLUG
 
 MAX_BATCH = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
+REPORTED_KEYS = frozenset({"profile_id", "type", "occurred_at", "data"})
 UTM_TAGS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 
 
@@ -65,7 +66,7 @@ def clean_reported_event(item, now):
         if data_errors:
             errors["data"] = data_errors.get("") or data_errors
         values["data"] = data
-    unknown = sorted(set(item) - {"profile_id", "type", "occurred_at", "data"})
+    unknown = item.keys() - REPORTED_KEYS
     if unknown:
-        errors["non_field_errors"] = [f"Unknown keys: {', '.join(unknown)}."]
+        errors["non_field_errors"] = [f"Unknown keys: {', '.join(sorted(unknown))}."]
     return values, errors

@@ -98,6 +98,28 @@ def test_a_batch_answers_per_event_and_keeps_the_good_ones(client, profile, olga
     assert all(r["id"] is None for r in results if r["status"] == "error")
 
 
+def test_data_keys_are_checked_each_time_and_an_empty_required_key_is_missing(client, profile):
+    url = "https://shop.example/p/1?utm_source=news"
+    payload = [
+        event(profile, "click", data={"url": "not a url"}),
+        event(profile, "click", data={"url": "not a url"}),  # the same answer again
+        event(profile, "click", data={"url": ""}),
+        event(profile, "click", data={"url": url, "mailing": None, "note": " as sent "}),
+        event(profile, "click", data={"url": url, "mailing": 7.5}),
+        {**event(profile, "open"), "zeta": 1, "alpha": 2},
+    ]
+    results = post(client, payload).json()["results"]
+    statuses = [r["status"] for r in results]
+    assert statuses == ["error", "error", "error", "created", "error", "error"]
+    bad_url = "Enter an absolute http(s) URL, e.g. https://example.com/page."
+    assert results[0]["errors"] == results[1]["errors"] == {"data": {"url": [bad_url]}}
+    assert results[2]["errors"] == {"data": {"url": ["This key is required for “click” events."]}}
+    assert results[4]["errors"] == {"data": {"mailing": ["Enter an id: a whole number or text."]}}
+    assert results[5]["errors"] == {"non_field_errors": ["Unknown keys: alpha, zeta."]}
+    stored = Event.objects.get(pk=results[3]["id"])
+    assert stored.data == {"url": url, "note": " as sent "}  # empty keys dropped, others kept
+
+
 def test_it_rejects_an_empty_or_oversized_batch(client, profile):
     assert post(client, []).status_code == 400
     response = post(client, [event(profile)] * (MAX_BATCH + 1))
