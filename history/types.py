@@ -8,6 +8,7 @@ change, a subscription, a segment entry) and are not accepted from integrations.
 """
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 import orjson
@@ -161,15 +162,32 @@ def _maybe_too_big(data):
 
 URL_VALIDATOR = URLValidator(schemes=["http", "https"])
 CONTAINERS = (dict, list)  # the JSON values that nest (isinstance takes a tuple fastest)
-# A mailing's links are clicked again and again: the answers for the latest short URLs are
-# kept (the validator's regular expressions cost more than the rest of an event's checks).
-URLS_REMEMBERED, URL_REMEMBERED_LENGTH = 4096, 1000
+WHITESPACE = re.compile(r"\s")
+SITES_REMEMBERED = 4096
 
 
 def _is_url(value):
-    """Whether URL_VALIDATOR accepts ``value``."""
-    if len(value) <= URL_REMEMBERED_LENGTH:
-        return _remembered_is_url(value)
+    """Whether URL_VALIDATOR accepts ``value``, its answer found faster.
+
+    The validator's regular expressions cost more than the rest of an event's checks, and
+    nearly all of that is the site (``https://user@shop.example:8443``): the rest of the
+    URL, from the first ``/``, ``?`` or ``#`` after ``://``, need only hold no whitespace.
+    The sites, few and clicked again and again, are checked once each and remembered. A
+    URL whose site passes and whose rest holds no whitespace passes whole (the validator
+    splits the host off at the same place); any other is checked whole, so no answer
+    differs from the validator's (a test compares them on generated URLs).
+    """
+    if len(value) > URL_VALIDATOR.max_length:
+        return False
+    scheme_end = value.find("://")
+    if scheme_end >= 0:
+        site_end = len(value)
+        for mark in "/?#":
+            found = value.find(mark, scheme_end + 3)
+            if 0 <= found < site_end:
+                site_end = found
+        if _site_is_valid(value[:site_end]) and not WHITESPACE.search(value, site_end):
+            return True
     return _validates_as_url(value)
 
 
@@ -181,7 +199,7 @@ def _validates_as_url(value):
     return True
 
 
-_remembered_is_url = functools.lru_cache(maxsize=URLS_REMEMBERED)(_validates_as_url)
+_site_is_valid = functools.lru_cache(maxsize=SITES_REMEMBERED)(_validates_as_url)
 
 
 def clean_kind(kind, value):
