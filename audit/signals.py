@@ -128,13 +128,13 @@ def log_updates(changes_by_instance):
     or [(instance, changes)] in order when an instance changed more than once."""
     if isinstance(changes_by_instance, dict):
         changes_by_instance = changes_by_instance.items()
-    author = _actor()
-    entries = [
-        _entry(instance, AuditEntry.Action.UPDATE, changes, author)
+    author, at = _actor(), timezone.now()
+    rows = [
+        _row(instance, AuditEntry.Action.UPDATE, changes, author, at)
         for instance, changes in changes_by_instance
         if changes
     ]
-    bulk.insert(AuditEntry, entries)
+    bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, rows)
 
 
 AUDIT_COLUMNS = [
@@ -156,30 +156,34 @@ def log_creates(instances):
     logs one: every value set. Written as rows (no entry object per instance), each built
     as the COPY sends it: nothing may query the database meanwhile (the instances' profiles
     are loaded, or they are profiles)."""
-    author = _actor()
-    actor_id = author["actor"].pk if author["actor"] is not None else None
-    at = timezone.now()
+    author, at = _actor(), timezone.now()
 
     def rows():  # built as the COPY sends them: the database writes the ones before meanwhile
         for instance in instances:
-            label = instance._meta.label
-            id_attr, skip = AUDITED[label]
+            _, skip = AUDITED[instance._meta.label]
             changes = _created_changes(_snapshot(instance, skip))
-            object_id = str(getattr(instance, id_attr, "") or instance.pk)
-            yield (
-                at,
-                actor_id,
-                author["actor_name"],
-                author["channel"],
-                AuditEntry.Action.CREATE,
-                label,
-                object_id,
-                _profile_id_of(instance),
-                changes,
-                False,
-            )
+            yield _row(instance, AuditEntry.Action.CREATE, changes, author, at)
 
     bulk.insert_rows(AuditEntry, AUDIT_COLUMNS, rows())
+
+
+def _row(instance, action, changes, author, at):
+    """An entry as a row of AUDIT_COLUMNS (bulk writes build no entry object per row)."""
+    label = instance._meta.label
+    id_attr, _ = AUDITED[label]
+    actor = author["actor"]
+    return (
+        at,
+        actor.pk if actor is not None else None,
+        author["actor_name"],
+        author["channel"],
+        action,
+        label,
+        str(getattr(instance, id_attr, "") or instance.pk),
+        _profile_id_of(instance),
+        changes,
+        False,
+    )
 
 
 def before_save(sender, instance, **kwargs):
