@@ -5,7 +5,8 @@ INSTALLED_APPS): before it starts, and every half of ``JOB_STALE_SECONDS`` while
 report running but whose worker stopped reporting are queued again (``jobs.runner.recover``)
 and resume from their last committed chunk. The same thread runs the periodic work other
 apps register (``jobs.periodic``: due scenario steps, control groups to form anew).
-Several workers may run at once on PostgreSQL:
+Once loaded it freezes what it holds (``core.startup.freeze_loaded``), as a web worker
+does. Several workers may run at once on PostgreSQL:
 each claims a task with ``SELECT … FOR UPDATE SKIP LOCKED``, and a job with ``FOR UPDATE``.
 """
 
@@ -17,6 +18,7 @@ from django.db import close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
+from core.startup import freeze_loaded
 from jobs import periodic
 from jobs.models import stale_after
 from jobs.runner import recover
@@ -50,6 +52,8 @@ class Command(db_worker.Command):
             return super().handle(*args, **options)  # the reloader: its child runs the jobs
         recover_now()
         close_old_connections()
+        if not options["batch"]:  # a long-running worker, not one run to empty the queue
+            freeze_loaded()
         stop = threading.Event()
         threading.Thread(target=keep_ticking, args=(stop,), daemon=True).start()
         try:
