@@ -5,9 +5,11 @@ field's value under ``custom_values.<name>``; ``api_detail`` turns it into the A
 in this one place (``{"fields": {"plan": ["Enter one of: bronze, gold."]}}``).
 """
 
+import io
 import itertools
 import math
 
+import orjson
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
@@ -89,14 +91,63 @@ class StorableDataMixin:
         return parsed
 
 
-class JSONParser(StorableDataMixin, parsers.JSONParser):
-    """Parse JSON; a document nested too deeply is a parse error (400), not a crash."""
+class StandardJSONParser(StorableDataMixin, parsers.JSONParser):
+    """Parse JSON with the standard library, then check every value; a document nested too
+    deeply is a parse error (400), not a crash. The reference ``JSONParser`` answers as."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
+
+
+# The body as the fast path screens it: digits become 0, the characters a number may
+# follow in JSON (``[``, ``,``, ``:``) become ``:``, white space is dropped, the rest is x.
+def _screened(byte):
+    if ord("0") <= byte <= ord("9"):
+        return ord("0")
+    if byte in b"[,:":
+        return ord(":")
+    return byte if byte == ord("-") else ord("x")
+
+
+NUMBER_SCREEN = bytes(_screened(byte) for byte in range(256))
+LONG_NUMBER = b"0" * 19  # may not fit 64 bits: orjson reads it as a float, json as an int
+
+
+def needs_checks(body):
+    """Whether the body holds what the standard parser's checks are about: an escaped NUL,
+    or a number of 19 digits or more (never a false "no"; rarely a false "yes")."""
+    if b"\\u0000" in body:
+        return True
+    screened = b":" + body.translate(NUMBER_SCREEN, b" \t\r\n")
+    return b":" + LONG_NUMBER in screened or b":-" + LONG_NUMBER in screened
+
+
+class JSONParser(StandardJSONParser):
+    """The API's JSON parser, with orjson: a batch of 1,000 events or import rows parses in
+    under a millisecond instead of about 15 (json, then a walk of every value).
+
+    The same body gives the same answer as ``StandardJSONParser``: whatever orjson refuses
+    (bad JSON, lone surrogates, 1e400, nesting beyond 1,024) or that the checks are about
+    (an escaped NUL, a long number, nesting beyond ``MAX_DEPTH``), and any charset but
+    UTF-8, goes through the standard parser and its messages. orjson refuses raw control
+    characters and invalid UTF-8 in the text itself.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read()
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        if encoding.lower().replace("-", "") == "utf8" and not needs_checks(body):
+            try:
+                data = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                if depth(data, limit=MAX_DEPTH) <= MAX_DEPTH:
+                    return data
+        return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
 class FormParser(StorableDataMixin, parsers.FormParser):

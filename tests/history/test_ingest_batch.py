@@ -1,23 +1,19 @@
 """A batch of reported events is applied set-wise: every side effect, in time order, in a
-number of queries that does not grow with the batch; the JSON is read by a faster parser
-that answers every body as the standard one does."""
+number of queries that does not grow with the batch (the JSON parser they go through:
+tests/core/test_api_parser.py)."""
 
-import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.exceptions import APIException
 
 from audit.models import AuditEntry
-from core.api.errors import JSONParser
 from core.status import Status
 from history.models import Event
 from subscriptions.models import SuppressedAddress
 from tests.factories import ProfileFactory
 from tests.subscriptions.factories import SubscriptionFactory
-from web.history.api import FastJSONParser
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/events/"
@@ -174,35 +170,3 @@ def test_subscriptions_named_in_a_batch_are_checked_per_event(client, profile, d
     foreign.refresh_from_db()
     assert (own.status, foreign.status) == (Status.UNSUBSCRIBED, Status.SUBSCRIBED)
     assert Event.objects.filter(type="unsubscribe_click").count() == 1
-
-
-BODIES = [
-    b'[{"profile_id": "a", "type": "open", "data": {"n": 1.5, "m": -7, "t": "\\u00e9"}}]',
-    b'{"a": [1, 2, {"b": null}], "c": true}',
-    b"[9223372036854775807, -9223372036854775808]",
-    b"[9223372036854775808]",
-    b'{"n": 12345678901234567890123}',
-    b'{"n": -1e400}',
-    b'{"text": "a\\u0000b"}',
-    b'{"k\\u0000": 1}',
-    b'{"text": "\\ud800"}',
-    b"[" * 33 + b"]" * 33,
-    b"[" * 32 + b"]" * 32,
-    b"[" * 3000 + b"]" * 3000,
-    b'{"a": NaN}',
-    b"{bad json",
-    b'"x1234567890123456789012"',
-    b'"\xff"',
-    b'"a\x01b"',
-]
-
-
-@pytest.mark.parametrize("body", BODIES, ids=range(len(BODIES)))
-def test_the_fast_parser_answers_every_body_as_the_standard_one(body):
-    def parse(parser):
-        try:
-            return "data", parser.parse(io.BytesIO(body), "application/json", {})
-        except APIException as error:
-            return type(error).__name__, error.detail
-
-    assert parse(FastJSONParser()) == parse(JSONParser())

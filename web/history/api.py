@@ -1,8 +1,5 @@
 """History over the REST API: the event types, ingestion of events, a profile's history."""
 
-import io
-
-import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
@@ -13,7 +10,7 @@ from rest_framework.views import APIView
 
 from core.api.errors import FormParser, JSONParser, MultiPartParser
 from core.api.views import hold_batch_slot
-from core.jsonvalues import MAX_DEPTH, depth, encodable
+from core.jsonvalues import encodable
 from history import paging
 from history.filters import EventFilter
 from history.models import Event
@@ -94,54 +91,6 @@ class CreatedEventSerializer(EventSerializer):
         return {"profile_id": event.profile.profile_id, **super().to_representation(event)}
 
 
-# The body as the fast path screens it: digits become 0, the characters a number may
-# follow in JSON (``[``, ``,``, ``:``) become ``:``, white space is dropped, the rest is x.
-def _screened(byte):
-    if ord("0") <= byte <= ord("9"):
-        return ord("0")
-    if byte in b"[,:":
-        return ord(":")
-    return byte if byte == ord("-") else ord("x")
-
-
-NUMBER_SCREEN = bytes(_screened(byte) for byte in range(256))
-LONG_NUMBER = b"0" * 19  # may not fit 64 bits: orjson reads it as a float, json as an int
-
-
-def needs_checks(body):
-    """Whether the body holds what the standard parser's checks are about: an escaped NUL,
-    or a number of 19 digits or more (never a false "no"; rarely a false "yes")."""
-    if b"\\u0000" in body:
-        return True
-    screened = b":" + body.translate(NUMBER_SCREEN, b" \t\r\n")
-    return b":" + LONG_NUMBER in screened or b":-" + LONG_NUMBER in screened
-
-
-class FastJSONParser(JSONParser):
-    """The project's JSON parser with orjson: a batch of 1,000 events parses in under a
-    millisecond instead of about 15 (json, then a walk of every value).
-
-    The same body gives the same answer: whatever orjson refuses (bad JSON, lone
-    surrogates, 1e400, nesting beyond 1,024) or that the checks are about (an escaped NUL,
-    a long number, nesting beyond ``MAX_DEPTH``), and any charset but UTF-8, goes through
-    the standard parser and its messages. orjson refuses raw control characters and
-    invalid UTF-8 in the text itself.
-    """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        body = stream.read()
-        encoding = (parser_context or {}).get("encoding") or "utf-8"
-        if encoding.lower().replace("-", "") == "utf8" and not needs_checks(body):
-            try:
-                data = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                pass
-            else:
-                if depth(data, limit=MAX_DEPTH) <= MAX_DEPTH:
-                    return data
-        return super().parse(io.BytesIO(body), media_type, parser_context)
-
-
 class CanReportEvents(permissions.BasePermission):
     """Reported events change profiles: need the permission to change profiles (or add events)."""
 
@@ -176,7 +125,7 @@ class EventViewSet(viewsets.ViewSet):
     """Report events (``POST events/``) and list the event types (``GET events/types/``)."""
 
     permission_classes = [CanReportEvents]
-    parser_classes = [FastJSONParser, FormParser, MultiPartParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_permissions(self):
         if self.action == "types":
