@@ -92,3 +92,21 @@ def test_a_user_who_may_not_change_profiles_is_refused(api_client, database):
 
     assert response.status_code == 403
     assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"database": 2**70}, "database"),  # no id column holds it
+        ({"match": "email\x00"}, "match"),
+        ({"segment_name": "Imported\x00"}, "segment_name"),
+    ],
+)
+def test_a_json_body_with_a_value_no_column_holds_is_a_400_naming_it(
+    as_bob, database, changes, field
+):
+    response = as_bob.post(URL, {"database": database.pk, **changes}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Job.objects.exists()

@@ -15,8 +15,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
+from core.api.errors import FormParser, JSONParser, MultiPartParser
 from core.api.fields import StrictBooleanField, StrictCharField
 from core.api.serializers import StrictSerializer
 from jobs.models import Job
