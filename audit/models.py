@@ -40,6 +40,13 @@ class AuditEntry(models.Model):
             # Newest first, and the admin's pages by keyset: a bulk write's entries share
             # one time, which an index of the time alone left to be sorted by id again.
             models.Index(fields=["at", "id"], name="audit_at_sort"),
+            # The entries of users removed since (the name kept, the user gone), for the
+            # admin's search by name; only those: the others are found by their user's id.
+            models.Index(
+                fields=["actor_name"],
+                name="audit_removed_actor",
+                condition=models.Q(actor__isnull=True) & ~models.Q(actor_name=""),
+            ),
         ]
 
     def __str__(self):

@@ -86,6 +86,33 @@ def test_the_audit_log_is_searched_by_whole_values_through_indexes(client, world
     assert on_the_log and not [sql for sql in on_the_log if "LIKE" in sql.upper()]
 
 
+def test_the_entries_of_a_user_removed_since_are_found_by_the_name_they_kept(client, world, db):
+    url = reverse("admin:audit_auditentry_changelist")
+    client.force_login(world.users["alice"])
+    with transaction.atomic():
+        gone = world.users["bob"]
+        entry = AuditEntry.objects.create(
+            actor=gone,
+            actor_name=gone.username,
+            channel="admin",
+            action="update",
+            object_type="profiles.Profile",
+            object_id="0" * 24,
+        )
+        gone.delete()  # the entry keeps the name, its actor is set to null
+        found = {
+            text: {row.pk for row in client.get(url, {"q": text}).context["cl"].result_list}
+            for text in (gone.username, gone.username.upper())
+        }
+        named = set(
+            AuditEntry.objects.filter(actor_name=gone.username).values_list("pk", flat=True)
+        )
+        transaction.set_rollback(True)
+
+    assert entry.pk in found[gone.username] and found[gone.username] <= named
+    assert entry.pk not in found[gone.username.upper()]  # the name as written
+
+
 @pytest.mark.parametrize("model", [AnonymousHit, Submission], ids=lambda m: m._meta.label)
 def test_a_visitors_rows_are_found_by_their_anonymous_id_exactly(client, world, db, model):
     client.force_login(world.users["alice"])

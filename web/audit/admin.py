@@ -38,7 +38,10 @@ class AuditEntryAdmin(KeysetPagesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     keyset_orders = {"at": ["at", "id"], "object_type": ["object_type", "object_id", "id"]}
     list_filter = ["channel", "action", ObjectTypeFilter, "erased", "at"]
     search_fields = ["object_id"]  # the search itself is get_search_results
-    search_help_text = "A profile_id, a changed object's id (a subscription ID) or a user name."
+    search_help_text = (
+        "A profile_id, a changed object's id (a subscription ID) or a user name "
+        "(a removed user's as written)."
+    )
     # No date_hierarchy: its year links read the time of every entry; the "at" filter's
     # ranges take its place.
     show_full_result_count = False
@@ -47,7 +50,8 @@ class AuditEntryAdmin(KeysetPagesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Match whole values through indexes: the entries of a profile, of an object (its
-        type among the audited models, then its id) and of a user (looked up first). A part
+        type among the audited models, then its id) and of a user (looked up first; one
+        removed since by the name the entries kept). A part
         of a value would read every entry: the log grows by one for each change."""
         text = search_term.strip()
         if not text:
@@ -55,6 +59,8 @@ class AuditEntryAdmin(KeysetPagesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         users = get_user_model().objects.filter(username__iexact=text).values_list("pk", flat=True)
         query = Q(profile_id=text.lower()) | Q(object_type__in=list(AUDITED), object_id=text)
         query |= Q(actor_id__in=list(users[:10]))
+        # A user removed since: the entries keep the name (migration audit 0003's index).
+        query |= Q(actor__isnull=True, actor_name=text) & ~Q(actor_name="")
         return queryset.filter(query), False
 
     def get_queryset(self, request):
