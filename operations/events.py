@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from audit.signals import log_updates
@@ -312,20 +313,31 @@ def _apply_batch_effects(effectful):
     tagged, located = _fold_inputs(effectful)
     if not rare and not tagged and not located:
         return
-    fields = ["pk", "profile_id", *FOLDED_FIELDS]
+    fields = ["id", "profile_id", *FOLDED_FIELDS]
     if rare:
         fields += ["status", "email"]
-    profiles = {
-        profile.pk: profile
-        for profile in Profile.objects.select_for_update()
+    rows = (
+        Profile.objects.select_for_update()
         .filter(any_of("pk", {event.pk for event in rare} | tagged.keys() | located.keys()))
-        .only(*fields)
         .order_by("pk")
-    }
+        .values_list(*fields)
+    )
+    profiles = {values[0]: _loaded_profile(fields, values) for values in rows}
     if rare:
         _apply_rare_effects(rare, profiles)
     if tagged or located:
         _fold(profiles, tagged, located, _newest_located(effectful, located))
+
+
+def _loaded_profile(fields, values):
+    """The profile as ``.only(*fields)`` loads it (the other fields read when first used),
+    without the model's ``__init__``: it visits every one of the profile's 37 fields and
+    sends two signals, a tenth of the effects' time for a batch's 100 profiles."""
+    profile = Profile.__new__(Profile)
+    profile.__dict__.update(zip(fields, values, strict=True))
+    profile._state = ModelState()
+    profile._state.adding, profile._state.db = False, connection.alias
+    return profile
 
 
 def _newest_located(effectful, located):
