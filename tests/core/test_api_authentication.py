@@ -2,6 +2,8 @@
 the same refusals."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
@@ -46,3 +48,14 @@ def test_an_inactive_users_token_answers_401(api_client, bob):
     response = api_client.get("/api/v1/profiles/")
     assert response.status_code == 401
     assert response.json()["detail"] == "User inactive or deleted."
+
+
+def test_the_api_reads_a_token_with_the_one_plain_query(api_client, bob):
+    token = Token.objects.create(user=bob)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get("/api/v1/").status_code == 200
+    token_reads = [q["sql"] for q in queries.captured_queries if "authtoken_token" in q["sql"]]
+    assert len(token_reads) == 1
+    plain = connection.vendor == "postgresql"
+    assert ('"authtoken_token" AS t' in token_reads[0]) is plain
