@@ -8,6 +8,7 @@ unknown key); the rules are checked once, by the domain and the operations it ca
 
 import copy
 import functools
+from datetime import datetime
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils import timezone
@@ -15,6 +16,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import ISO_8601, api_settings
 
 from core.api.fields import (
     CustomValuesField,
@@ -100,6 +102,37 @@ PROFILE_FIELDS = [field.name for field in STANDARD_FIELDS if field.in_api] + ["f
 PROFILE_READ_ONLY_FIELDS = [
     field.name for field in STANDARD_FIELDS if field.in_api and not field.editable
 ]
+
+
+def _iso_datetime(field):
+    """DRF's ``DateTimeField.to_representation`` of ``field`` (its time zone pinned), written
+    out for what a profile's times are: aware datetimes in ISO 8601, DRF's default format
+    (DRF checks the format, the zone and the value's kind for each one). Any other value or
+    format, and a time the zone cannot hold, go to DRF's method."""
+    drf = field.to_representation
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if not isinstance(output_format, str) or output_format.lower() != ISO_8601:
+        return drf
+    zone = field.timezone
+    if zone is None:
+        return drf
+
+    def represent(value):
+        if value.__class__ is not datetime or value.tzinfo is None:
+            return drf(value)
+        try:
+            text = value.astimezone(zone).isoformat()
+        except OverflowError:
+            return drf(value)  # DRF's error for it
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return represent
+
+
+def _plain_boolean(drf):
+    """DRF's ``BooleanField.to_representation``: a bool as it is (DRF looks it up in its
+    sets of true and false values first), anything else DRF's."""
+    return lambda value: value if value.__class__ is bool else drf(value)
 
 
 class ProfileSerializer(StrictModelSerializer):
@@ -212,7 +245,9 @@ class ProfileSerializer(StrictModelSerializer):
                 # same DRF method, given the zone it would have looked up).
                 pinned = copy.deepcopy(field)
                 pinned.timezone = field.default_timezone()
-                steps.append((key, column.attname, pinned.to_representation))
+                steps.append((key, column.attname, _iso_datetime(pinned)))
+            elif field_class.to_representation is serializers.BooleanField.to_representation:
+                steps.append((key, column.attname, _plain_boolean(field.to_representation)))
             else:
                 steps.append((key, column.attname, field.to_representation))
         return steps
