@@ -105,20 +105,12 @@ def _actor():
     }
 
 
-def _entry(instance, action, changes, author=None):
-    id_attr, _ = AUDITED[instance._meta.label]
-    return AuditEntry(
-        **(author or _actor()),
-        action=action,
-        object_type=instance._meta.label,
-        object_id=str(getattr(instance, id_attr, "") or instance.pk),
-        profile_id=_profile_id_of(instance),
-        changes=changes,
-    )
-
-
 def _write(instance, action, changes):
-    entry = _entry(instance, action, changes)
+    """Save one entry: the row a bulk write inserts (``_row``), as a model instance."""
+    row = _row(instance, action, changes, _actor(), timezone.now())
+    values = dict(zip(AUDIT_COLUMNS, row, strict=True))
+    values["actor_id"] = values.pop("actor")
+    entry = AuditEntry(**values)
     entry.save()
     return entry
 
