@@ -8,7 +8,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.errors import FormParser, JSONParser, MultiPartParser
 from core.api.views import hold_batch_slot
 from core.jsonvalues import encodable
 from history import paging
@@ -125,7 +124,6 @@ class EventViewSet(viewsets.ViewSet):
     """Report events (``POST events/``) and list the event types (``GET events/types/``)."""
 
     permission_classes = [CanReportEvents]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_permissions(self):
         if self.action == "types":
