@@ -1,11 +1,14 @@
 """The profile's written-out representation (``ProfileSerializer.to_representation``) gives
 what DRF's generic one gives, key for key and type for type, for every kind of value."""
 
+import zoneinfo
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIRequestFactory
@@ -18,6 +21,7 @@ from web.profiles.api.serializers import ProfileSerializer
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/profiles/"
+KATHMANDU = zoneinfo.ZoneInfo("Asia/Kathmandu")
 CUSTOM_FIELDS = {
     "number": ("number", []),
     "float": ("float", []),
@@ -215,3 +219,14 @@ def test_the_list_runs_as_many_queries_for_50_varied_profiles_as_for_one(
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(URL)
     assert len(response.json()["results"]) == 50
+
+
+@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31)))
+def test_a_time_is_written_as_drf_writes_it_in_utc(naive):
+    """The UTC path (orjson's text) against DRF's own method: microseconds or none, any
+    year; a time of another zone takes the general path, converted."""
+    with timezone.override("UTC"):
+        drf = serializers.DateTimeField()
+        represent = {key: step for key, _, step in ProfileSerializer()._plan()}["reg_date"]
+        for value in (naive.replace(tzinfo=UTC), naive.replace(tzinfo=KATHMANDU)):
+            assert represent(value) == drf.to_representation(value)

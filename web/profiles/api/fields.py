@@ -37,7 +37,10 @@ class AvatarURLField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, profile):
-        if not profile.avatar:
+        # The file's stored name decides, as loaded: reading ``profile.avatar`` would build a
+        # FieldFile (and a File) for every profile of a page only to test its name.
+        name = profile.__dict__.get("avatar") if "avatar" in profile.__dict__ else profile.avatar
+        if not name:
             return None
         url = reverse("api:profile-avatar", args=[profile.profile_id])
         request = self.context.get("request")

@@ -8,8 +8,9 @@ unknown key); the rules are checked once, by the domain and the operations it ca
 
 import copy
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 
+import orjson
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_serializer
@@ -126,7 +127,18 @@ def _iso_datetime(field):
             return drf(value)  # DRF's error for it
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-    return represent
+    if getattr(zone, "key", None) != "UTC":
+        return represent
+
+    def represent_in_utc(value):
+        # The zone is UTC and so is what the database driver gives: orjson writes the same
+        # text as isoformat() with "Z" in a third of the time (a page of 50 profiles has
+        # up to 150 times to write).
+        if value.__class__ is datetime and value.tzinfo is UTC:
+            return orjson.dumps(value, option=orjson.OPT_UTC_Z)[1:-1].decode()
+        return represent(value)
+
+    return represent_in_utc
 
 
 def _plain_boolean(drf):
