@@ -25,16 +25,25 @@ def click_utm(data):
     return tags
 
 
+def reported_profile_id(item):
+    """Return the profile_id a reported event names, as its check keeps it, or None when it
+    names none (``item`` as sent: anything)."""
+    profile_id = item.get("profile_id") if isinstance(item, dict) else None
+    if not isinstance(profile_id, str) or not profile_id.strip():
+        return None
+    return profile_id.strip().lower()
+
+
 def clean_reported_event(item, now):
     """Check one reported event's fields; return (values, errors by field)."""
     if not isinstance(item, dict):
         return {}, {"non_field_errors": ["Enter an event as an object."]}
     errors, values = {}, {}
-    profile_id = item.get("profile_id")
-    if not isinstance(profile_id, str) or not profile_id.strip():
+    profile_id = reported_profile_id(item)
+    if profile_id is None:
         errors["profile_id"] = ["Enter the profile_id of the profile the event belongs to."]
     else:
-        values["profile_id"] = profile_id.strip().lower()
+        values["profile_id"] = profile_id
     slug = item.get("type")
     event_type = EVENT_TYPES_BY_SLUG.get(slug) if isinstance(slug, str) else None
     if event_type is None:

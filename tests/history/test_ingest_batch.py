@@ -170,3 +170,39 @@ def test_subscriptions_named_in_a_batch_are_checked_per_event(client, profile, d
     foreign.refresh_from_db()
     assert (own.status, foreign.status) == (Status.UNSUBSCRIBED, Status.SUBSCRIBED)
     assert Event.objects.filter(type="unsubscribe_click").count() == 1
+
+
+def test_data_is_stored_exactly_as_sent_whatever_characters_it_holds(client, profile):
+    # Events go into PostgreSQL's COPY as text written by the app: a backslash, a tab, a
+    # line break or "\N" in a value must come back as sent, not as COPY's escapes.
+    data = {
+        "note": 'a\\b\tc\nd\r"quoted" \\N \\. é 😀',
+        "list": ["\\", "\t", {"deep": "x\\ny"}],
+        "number": 12345678901234,
+    }
+    [result] = post(client, [event(profile, "open", **data)])
+    assert result["status"] == "created", result
+    assert Event.objects.get(pk=result["id"]).data == data
+
+
+def test_items_of_any_shape_get_their_own_errors_beside_a_good_one(client, profile):
+    good = event(
+        profile, "unsubscribe_click", subscription=SubscriptionFactory(profile=profile).public_id
+    )
+    results = post(
+        client,
+        [
+            "an event",
+            {"profile_id": profile.profile_id, "type": ["hard_bounce"]},
+            {"profile_id": ["x"], "type": "open"},
+            {"profile_id": profile.profile_id, "type": "hard_bounce", "data": ["subscription"]},
+            {"profile_id": profile.profile_id, "type": "complaint", "data": {"subscription": {}}},
+            good,
+        ],
+    )
+    assert [r["status"] for r in results] == ["error"] * 5 + ["created"]
+    assert "non_field_errors" in results[0]["errors"]
+    assert "type" in results[1]["errors"]
+    assert "profile_id" in results[2]["errors"]
+    assert "data" in results[3]["errors"]
+    assert "subscription" in results[4]["errors"]["data"]
