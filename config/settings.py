@@ -179,7 +179,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "config.auth.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, reading a session's user in one plain statement (core.auth).
+    "core.auth.ModelBackend",
 ]
 # Brute force: after 5 failed logins for one username from one IP, lock for 15 minutes.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
@@ -325,6 +326,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+# Django's database sessions, each read by one plain statement (core.sessions).
+SESSION_ENGINE = "core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if env_bool("BEHIND_TLS_PROXY"):
