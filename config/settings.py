@@ -283,10 +283,10 @@ REST_FRAMEWORK = {
         "core.api.errors.MultiPartParser",
     ],
     # A load guard, not a security boundary: counted in the default cache (per process,
-    # unless CACHE_URL shares it between processes and hosts).
+    # unless CACHE_URL shares it between processes and hosts), two counters a client.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.api.throttling.AnonRateThrottle",
+        "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "300/minute"),

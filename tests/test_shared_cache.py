@@ -79,7 +79,7 @@ def test_the_api_rate_limit_holds_across_processes(cache_url):
     # counting in the default cache): the fourth call is refused whichever process takes it.
     calls = """
 from types import SimpleNamespace
-from rest_framework.throttling import UserRateThrottle
+from core.api.throttling import UserRateThrottle
 UserRateThrottle.THROTTLE_RATES = {"user": "3/minute"}
 request = SimpleNamespace(user=SimpleNamespace(pk=424242, is_authenticated=True), META={})
 print(",".join(str(UserRateThrottle().allow_request(request, None)) for _ in range(2)))
