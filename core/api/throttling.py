@@ -10,6 +10,10 @@ incremented atomically (Redis' ``INCR`` with ``CACHE_URL``, under the cache's lo
 memory), and a request is refused when this period's count plus the last period's,
 weighted by the share of it still within one period of now, has reached the limit: a
 sliding window estimated from two fixed ones. Refused requests are not counted, as DRF's.
+The estimate takes the last period's calls as spread evenly over it: a steady client is
+held at the limit, but one that sent all its calls at a period's very end may get nearly as
+many again within the rolling period after (as with fixed windows; DRF's exact list never
+lets that through). For a load guard, that is the price of constant work per call.
 """
 
 from rest_framework import throttling
