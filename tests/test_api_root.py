@@ -1,6 +1,7 @@
 """The API's root, /api/v1/: each collection's URL, as JSON or in the browsable API."""
 
 import pytest
+from django.test.utils import override_script_prefix
 
 pytestmark = pytest.mark.django_db
 
@@ -49,3 +50,13 @@ def test_it_is_not_in_the_schema(client):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     assert "/api/v1/" not in schema["paths"]
     assert "/api/v1/profiles/{profile_id}/avatar/" in schema["paths"]
+
+
+def test_links_follow_the_prefix_the_app_is_served_at(as_bob):
+    # Behind a proxy serving the app under /crm/ (SCRIPT_NAME), each link carries it; the
+    # links are made once per process, for each prefix.
+    with override_script_prefix("/crm/"):
+        links = as_bob.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert links["profiles"] == "http://testserver/crm/api/v1/profiles/"
+    plain = as_bob.get("/api/v1/", HTTP_ACCEPT="application/json").json()
+    assert plain["profiles"] == "http://testserver/api/v1/profiles/"
