@@ -14,6 +14,7 @@ sets what ``save`` would (``insert`` fills auto_now fields, as ``bulk_create`` d
 
 import json
 import operator
+from contextlib import contextmanager
 
 import orjson
 from django.db import connection, models
@@ -98,28 +99,14 @@ def insert_text(model, names, chunks):
     writes its few kinds of values faster than a row at a time can be, knowing them free of
     tabs and line breaks (JSON written compact holds none: they are escaped in its strings).
     """
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(n).column) for n in names)
-    with (
-        connection.wrap_database_errors,
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
+    with _copy_into(model, [model._meta.get_field(name) for name in names]) as copy:
         for chunk in chunks:
             copy.write(chunk)
 
 
 def _copy(model, fields, rows):
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     convert = _row_converter(fields)
-    # Django's wrapper turns the driver's errors into its own (a unique violation is an
-    # IntegrityError, as from a query), which the raw cursor's COPY would not.
-    with (
-        connection.wrap_database_errors,
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
+    with _copy_into(model, fields) as copy:
         write = copy.write_row
         if convert is None:
             for row in rows:
@@ -127,6 +114,22 @@ def _copy(model, fields, rows):
         else:
             for row in rows:
                 write(convert(row))
+
+
+@contextmanager
+def _copy_into(model, fields):
+    """Open a ``COPY … FROM STDIN`` into the columns of ``fields`` of ``model``'s table;
+    yield psycopg's Copy."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    # Django's wrapper turns the driver's errors into its own (a unique violation is an
+    # IntegrityError, as from a query), which the raw cursor's COPY would not.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        yield copy
 
 
 def _row_converter(fields):

@@ -219,7 +219,8 @@ def ingest_events(user, items):
     """
     now = timezone.now()
     outcomes = [Outcome(index) for index in range(len(items))]
-    named = {reported_profile_id(item) for item in items} - {None}
+    profile_ids = [reported_profile_id(item) for item in items]
+    named = set(profile_ids) - {None}
     keys = (
         dict(
             Profile.objects.visible_to(user)
@@ -261,7 +262,7 @@ def ingest_events(user, items):
         for _ in checked():
             pass
         return outcomes
-    count = sum(reported_profile_id(item) in keys for item in items)
+    count = sum(profile_id in keys for profile_id in profile_ids)
     with transaction.atomic():
         _write_events(checked(), count, now)
         effectful = sorted(
@@ -301,7 +302,8 @@ def _write_events(accepted, count, now):
     """Insert the events (at most ``count``) as the iterable ``accepted`` yields them and
     give each outcome its event's id."""
     if connection.vendor == "postgresql":
-        bulk.insert_text(Event, EVENT_FIELDS, _event_lines(accepted, count, now))
+        ids = iter(bulk.take_ids(Event, count))  # before the COPY starts: no query during it
+        bulk.insert_text(Event, EVENT_FIELDS, _event_lines(accepted, ids, now.isoformat()))
         return
     accepted = list(accepted)
     objects = Event.objects.bulk_create(
@@ -318,15 +320,10 @@ def _write_events(accepted, count, now):
         event.outcome.id = stored.pk
 
 
-def _event_lines(accepted, count, now):
-    """Yield the events ``accepted`` yields as COPY's text, about 100 a chunk, each given its
-    id: written here (a type's slug, two times, JSON) in a third of the time a row at a time
-    takes. At most ``count`` ids are taken; those of events never yielded stay unused."""
-    ids = iter(bulk.take_ids(Event, count))  # before the COPY starts: no query during it
-    return _lines(accepted, ids, now.isoformat())
-
-
-def _lines(accepted, ids, recorded_at):
+def _event_lines(accepted, ids, recorded_at):
+    """Yield the events ``accepted`` yields as COPY's text, about 100 a chunk, each given the
+    next of ``ids``: written here (a type's slug, two times, JSON) in a third of the time a
+    row at a time takes. Ids of events never yielded stay unused."""
     lines = []
     for event in accepted:
         event.outcome.id = pk = next(ids)
@@ -519,7 +516,8 @@ def _fold(profiles, tagged, located, newest):
     if changed:
         # Only the columns some row changes are written (the others would be set to what
         # they hold): fewer values to send, and less for the database to write.
-        names = [name for name in FOLDED_FIELDS if any(name in c for c in audit.values())]
+        written = set().union(*audit.values())
+        names = [name for name in FOLDED_FIELDS if name in written]
         _update_rows(Profile, changed, [*names, "updated_at"])
         log_updates(audit)
 
