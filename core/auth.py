@@ -22,13 +22,20 @@ def reads_plainly(alias):
     return connections[alias].vendor == "postgresql"
 
 
+def fetch_row(alias, statement, params):
+    """Run a plain statement on the database ``alias``; return its first row or None."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()
+
+
 @cache
-def user_columns(alias, table_alias="u"):
-    """Return (the user table's columns as a SELECT list, prefixed with ``table_alias``,
-    the user's attribute names in their order): what ``user_from_row`` takes."""
+def user_columns(alias):
+    """Return (the user table's columns as a SELECT list, its table named ``u``, the user's
+    attribute names in their order): what ``user_from_row`` takes."""
     quote = connections[alias].ops.quote_name
     fields = get_user_model()._meta.concrete_fields
-    columns = ", ".join(f"{table_alias}.{quote(field.column)}" for field in fields)
+    columns = ", ".join(f"u.{quote(field.column)}" for field in fields)
     return columns, [field.attname for field in fields]
 
 
@@ -58,9 +65,7 @@ class ModelBackend(backends.ModelBackend):
         alias = router.db_for_read(user_model)
         if not reads_plainly(alias):
             return super().get_user(pk)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(_user_statement(alias), [pk])
-            row = cursor.fetchone()
+        row = fetch_row(alias, _user_statement(alias), [pk])
         if row is None:
             return None
         user = user_from_row(alias, row)

@@ -12,7 +12,7 @@ from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
-from core.auth import reads_plainly
+from core.auth import fetch_row, reads_plainly
 
 
 class SessionStore(db.SessionStore):
@@ -20,9 +20,7 @@ class SessionStore(db.SessionStore):
         alias = router.db_for_read(self.model)
         if not reads_plainly(alias):
             return super()._get_session_from_db()
-        with connections[alias].cursor() as cursor:
-            cursor.execute(_statement(alias), [self.session_key, timezone.now()])
-            row = cursor.fetchone()
+        row = fetch_row(alias, _statement(alias), [self.session_key, timezone.now()])
         if row is None:  # none, or expired: as Django's, a new session starts
             self._session_key = None
             return None

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from core.auth import reads_plainly, user_columns, user_from_row
+from core.auth import fetch_row, reads_plainly, user_columns, user_from_row
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -24,9 +24,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         alias = router.db_for_read(Token)
         if not reads_plainly(alias):
             return super().authenticate_credentials(key)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(_statement(alias), [key])
-            row = cursor.fetchone()
+        row = fetch_row(alias, _statement(alias), [key])
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         user = user_from_row(alias, row[1:])
