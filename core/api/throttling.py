@@ -6,15 +6,18 @@ and writes the whole list on each request: at the default 3,000 a minute, up to 
 times unpickled and pickled per call (sent over the network both ways with
 ``CACHE_URL``), and two processes reading the list at once each write back what they read
 plus their own call, losing the other's. Here a client has one counter per period,
-incremented atomically (Redis' ``INCR`` with ``CACHE_URL``, under the cache's lock in
-memory), and a request is refused when this period's count plus the last period's,
-weighted by the share of it still within one period of now, has reached the limit: a
-sliding window estimated from two fixed ones. Refused requests are not counted, as DRF's.
+incremented atomically before the check (Redis' ``INCR`` with ``CACHE_URL``, under the
+cache's lock in memory), so that calls made at once cannot all pass; a request is refused
+when this period's count before it plus the last period's, weighted by the share of it
+still within one period of now, has reached the limit: a sliding window estimated from
+two fixed ones. A refused request is given back (not counted, as DRF's).
 The estimate takes the last period's calls as spread evenly over it: a steady client is
 held at the limit, but one that sent all its calls at a period's very end may get nearly as
 many again within the rolling period after (as with fixed windows; DRF's exact list never
 lets that through). For a load guard, that is the price of constant work per call.
 """
+
+import contextlib
 
 from rest_framework import throttling
 
@@ -30,17 +33,23 @@ class SlidingWindowMixin:
             return True
         period, into = divmod(self.timer(), self.duration)
         current, previous = f"{self.key}:{int(period)}", f"{self.key}:{int(period) - 1}"
-        counts = self.cache.get_many([current, previous])
-        self.counts = counts.get(current, 0), counts.get(previous, 0)
-        self.into = into
-        if self._estimate(*self.counts, into) >= self.num_requests:
-            return self.throttle_failure()
+        # The call is counted first, atomically, so that of calls made at once each sees
+        # its own count and no more than the limit get through; a refused one is given back.
         # Kept two periods: the next one weighs this one.
-        if not self.cache.add(current, 1, 2 * self.duration):
+        if self.cache.add(current, 1, 2 * self.duration):
+            count = 1
+        else:
             try:
-                self.cache.incr(current)
+                count = self.cache.incr(current)
             except ValueError:  # expired between the two: this call is its first
                 self.cache.set(current, 1, 2 * self.duration)
+                count = 1
+        counts = count - 1, self.cache.get(previous, 0)
+        self.counts, self.into = counts, into  # for wait()
+        if self._estimate(*counts, into) >= self.num_requests:
+            with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
+                self.cache.decr(current)
+            return self.throttle_failure()
         return True
 
     def _estimate(self, current, previous, into):

@@ -1,6 +1,9 @@
 """The API's rate limit: a client's calls of the last period counted in two counters
 (core.api.throttling), refusing the call past the limit with 429 and when to retry."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -62,6 +65,44 @@ def test_refused_calls_are_not_counted():
     assert calls(limit, 1) == [False]
     clock.now += 30
     assert calls(limit, 1) == [True]
+
+
+class RemoteCache:
+    """The cache, each answer to a read taking time to come back (as Redis' over the
+    network): what others write meanwhile is not in it."""
+
+    def __init__(self, cache):
+        self.cache = cache
+
+    def __getattr__(self, name):
+        return getattr(self.cache, name)
+
+    def get(self, *args, **kwargs):
+        answer = self.cache.get(*args, **kwargs)
+        time.sleep(0.005)
+        return answer
+
+    def get_many(self, *args, **kwargs):
+        answer = self.cache.get_many(*args, **kwargs)
+        time.sleep(0.005)
+        return answer
+
+
+def test_calls_made_at_once_pass_no_more_than_the_limit():
+    clock = Clock(6_000_030.0)
+    start = threading.Barrier(16)
+
+    def call(_):
+        limit = throttle(clock, "5/minute")  # one a request, counting in the shared cache
+        limit.cache = RemoteCache(limit.cache)
+        start.wait()
+        return calls(limit, 1)[0]
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(call, range(16)))
+    assert answers.count(True) == 5
+    # The 11 refused were given back, the 5 kept.
+    assert calls(throttle(clock, "5/minute"), 1) == [False]
 
 
 def test_anonymous_callers_are_counted_by_address():
