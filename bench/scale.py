@@ -62,6 +62,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from config.wsgi import settle  # noqa: E402
+from core.admin import DEEPEST_BY_NUMBER  # noqa: E402
 from core.keyset import encode_cursor  # noqa: E402
 from demo.management.commands.seed_scale import BUSIEST_EMAIL  # noqa: E402
 from history.models import Event  # noqa: E402
@@ -398,13 +399,17 @@ def admin_measures(sample, busiest):
                 keyset=keyset_bare(ordered.filter(pk__lt=cursor), per_page + 1),
             )
         )
+        # An old link by number deeper than pages go by number shows the deepest one.
+        deepest = min(deep, DEEPEST_BY_NUMBER // per_page)
+        before = ordered.values_list("pk", flat=True)[(deepest - 1) * per_page - 1]
         measures.append(
             Measure(
                 "admin",
-                f"{name}: page {deep:,} by number (?p=, an older link)",
+                f"{name}: an old link ?p={deep:,} (shows page {deepest:,}, "
+                f"{(deepest - 1) * per_page:,} rows in)",
                 f"{base}?p={deep}",
                 target=PAGE_P95,
-                keyset=keyset_bare(ordered.filter(pk__lt=cursor), per_page),
+                keyset=keyset_bare(ordered.filter(pk__lt=before), per_page),
             )
         )
         measures.append(

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core import admin as core_admin
 from core.admin import EstimatedCountPaginator
 from history.models import Event
 from tests.factories import ProfileFactory
@@ -66,6 +67,37 @@ def test_a_list_in_another_order_keeps_the_offset(client, alice, events, small_p
 
     by_time = sorted(events, key=lambda e: (e.occurred_at, e.pk), reverse=True)
     assert [e.pk for e in response.context["cl"].result_list] == [e.pk for e in by_time[4:6]]
+
+
+def test_an_old_link_deeper_than_pages_go_by_number_shows_the_deepest_and_says_so(
+    client, alice, events, small_pages, monkeypatch
+):
+    monkeypatch.setattr(core_admin, "DEEPEST_BY_NUMBER", 4)  # page 2 at 2 a page
+    client.force_login(alice)
+    newest_first = sorted((event.pk for event in events), reverse=True)
+
+    rows, _ = shown(client, 4)
+
+    assert rows == newest_first[2:4]
+    response = client.get(reverse("admin:history_event_changelist"), {"p": 4})
+    page = response.content.decode()
+    assert "Pages by number go as deep as page 2: page 4 was asked for, page 2 is shown" in page
+    assert "the “Older” link goes on from there" in page
+    older = response.context["cl"].keyset_links["next"]
+    following = client.get(reverse("admin:history_event_changelist") + older)
+    assert [event.pk for event in following.context["cl"].result_list] == newest_first[4:6]
+
+
+def test_a_page_as_deep_as_pages_go_by_number_is_shown_without_a_message(
+    client, alice, events, small_pages, monkeypatch
+):
+    monkeypatch.setattr(core_admin, "DEEPEST_BY_NUMBER", 4)
+    client.force_login(alice)
+
+    response = client.get(reverse("admin:history_event_changelist"), {"p": 2})
+
+    assert "Pages by number" not in response.content.decode()
+    assert response.context["cl"].page_num == 2
 
 
 def test_searching_a_profile_id_lists_its_events_newest_first_by_its_own_index(
