@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.auth.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.HtmxMessagesMiddleware",
     "core.middleware.TimezoneMiddleware",
@@ -326,8 +326,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
-# Django's database sessions, each read by one plain statement (core.sessions).
-SESSION_ENGINE = "core.sessions"
+# Django's database sessions, each read with its user by one statement (web.accounts.sessions).
+SESSION_ENGINE = "web.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 if env_bool("BEHIND_TLS_PROXY"):

@@ -54,10 +54,20 @@ REPLICA_PREFIX = "replica_"
 # of whose GET and HEAD requests do.
 REPLICA_VIEWS = frozenset({"profiles:list", "profiles:export", "history:profile", "history:export"})
 REPLICA_NAMESPACES = frozenset({"api"})
-# Tables always read on the primary: logins and permissions, sessions, the lockout, and the
-# jobs and tasks the worker claims and updates.
+# Tables always read on the primary: logins and permissions, sessions (Django's and the web
+# layer's), the lockout, and the jobs and tasks the worker claims and updates.
 PRIMARY_ONLY_APPS = frozenset(
-    {"auth", "authtoken", "sessions", "axes", "admin", "contenttypes", "jobs", "django_tasks_db"}
+    {
+        "auth",
+        "authtoken",
+        "sessions",
+        "web",
+        "axes",
+        "admin",
+        "contenttypes",
+        "jobs",
+        "django_tasks_db",
+    }
 )
 READ_METHODS = frozenset({"GET", "HEAD"})
 STICKY_COOKIE = "replica_sticky"

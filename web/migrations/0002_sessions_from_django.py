@@ -1,0 +1,52 @@
+"""Move the sessions kept in Django's table to the web layer's (``web.Session``), each with
+the user it is signed in as, so nobody is signed out by the change. Expired sessions and
+those of users no longer there are left behind; Django's table is emptied."""
+
+from django.conf import settings
+from django.db import migrations
+from django.utils import timezone
+
+CHUNK = 2000
+
+
+def move(apps, schema_editor):
+    from web.accounts.sessions import SessionStore, user_id_of
+
+    alias = schema_editor.connection.alias
+    old = apps.get_model("sessions", "Session").objects.using(alias)
+    new = apps.get_model("web", "Session").objects.using(alias)
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    store = SessionStore()
+    rows = old.filter(expire_date__gt=timezone.now()).order_by("pk")
+    while chunk := list(rows[:CHUNK]):
+        users = {session.session_key: user_id_of(store.decode(session.session_data)) for session in chunk}
+        known = set(
+            user_model.objects.using(alias)
+            .filter(pk__in={pk for pk in users.values() if pk is not None})
+            .values_list("pk", flat=True)
+        )
+        new.bulk_create(
+            [
+                new.model(
+                    session_key=session.session_key,
+                    session_data=session.session_data,
+                    expire_date=session.expire_date,
+                    user_id=users[session.session_key],
+                )
+                for session in chunk
+                if users[session.session_key] is None or users[session.session_key] in known
+            ],
+            ignore_conflicts=True,
+        )
+        rows = old.filter(expire_date__gt=timezone.now(), pk__gt=chunk[-1].pk).order_by("pk")
+    old.all().delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("web", "0001_session"),
+        ("sessions", "0001_initial"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [migrations.RunPython(move, migrations.RunPython.noop, elidable=True)]
