@@ -267,7 +267,7 @@ class KeysetChangeList(ChangeList):
         if self.page_num <= deepest:
             return
         onward = "Older" if self._newest_first else "Next"
-        user_messages.info(
+        user_messages.warning(
             request,
             f"Pages by number go as deep as page {deepest:,}: page {self.page_num:,} was "
             f"asked for, page {deepest:,} is shown; the “{onward}” link goes on from there.",

@@ -83,6 +83,7 @@ def test_an_old_link_deeper_than_pages_go_by_number_shows_the_deepest_and_says_s
     page = response.content.decode()
     assert "Pages by number go as deep as page 2: page 4 was asked for, page 2 is shown" in page
     assert "the “Older” link goes on from there" in page
+    assert [m.level_tag for m in response.context["messages"]] == ["warning"]
     older = response.context["cl"].keyset_links["next"]
     following = client.get(reverse("admin:history_event_changelist") + older)
     assert [event.pk for event in following.context["cl"].result_list] == newest_first[4:6]
