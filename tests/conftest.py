@@ -51,6 +51,27 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    _find_static_files_once()
+
+
+def _find_static_files_once():
+    """Each test client loads the middleware anew, and WhiteNoise's then lists and reads
+    every static file the finders know (about 27 ms: more than most tests take, and most of
+    the authorization matrix's time). Keep what the first one found, per static URL prefix;
+    the files do not change during a run."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    find = WhiteNoiseMiddleware.add_files_from_finders
+    found = {}
+
+    def add_files_from_finders(self):
+        if self.static_prefix not in found:
+            own, self.files = self.files, {}
+            find(self)
+            found[self.static_prefix], self.files = self.files, own
+        self.files.update(found[self.static_prefix])
+
+    WhiteNoiseMiddleware.add_files_from_finders = add_files_from_finders
 
 
 def pytest_collection_modifyitems(config, items):

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -146,13 +147,19 @@ def observe(pattern, world):
         staff_outsider_url = reverse(
             pattern.name, kwargs=url_kwargs(pattern, world, world.outsider)
         )
+    sessions = {}  # each user's session cookie, logged in once for all the methods
     for method in pattern.methods:
         row = {}
         for role in ROLES:
             client = Client()
             user = world.users.get(role.split("-")[0])
             if user is not None:
-                client.force_login(user)
+                # The request runs in a savepoint rolled back after it: a logout or a new
+                # password there leaves the session as it was for the next request.
+                if user not in sessions:
+                    client.force_login(user)
+                    sessions[user] = client.cookies[settings.SESSION_COOKIE_NAME].value
+                client.cookies[settings.SESSION_COOKIE_NAME] = sessions[user]
             url = {"bob-outsider": outsider_url, "dana-outsider": staff_outsider_url}.get(
                 role, own_url
             )
