@@ -3,6 +3,9 @@ the user it is signed in as, so nobody is signed out by the change. Expired sess
 those of users no longer there are left behind; Django's table is emptied."""
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.exceptions import ValidationError
 from django.db import migrations
 from django.utils import timezone
 
@@ -10,13 +13,18 @@ CHUNK = 2000
 
 
 def move(apps, schema_editor):
-    from web.accounts.sessions import SessionStore, user_id_of
-
     alias = schema_editor.connection.alias
     old = apps.get_model("sessions", "Session").objects.using(alias)
     new = apps.get_model("web", "Session").objects.using(alias)
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
-    store = SessionStore()
+    store = SessionStore()  # Django's: it signs as web.accounts.sessions' store does
+
+    def user_id_of(data):
+        try:
+            return user_model._meta.pk.to_python(data.get(SESSION_KEY))
+        except ValidationError:
+            return None
+
     rows = old.filter(expire_date__gt=timezone.now()).order_by("pk")
     while chunk := list(rows[:CHUNK]):
         users = {session.session_key: user_id_of(store.decode(session.session_data)) for session in chunk}
