@@ -35,10 +35,18 @@ def fetch_row(alias, statement, params):
         return cursor.fetchone()
 
 
+def user_pk(value):
+    """The user id ``value`` names (as a session holds it), or None if it names none."""
+    try:
+        return get_user_model()._meta.pk.to_python(value)
+    except ValidationError:
+        return None
+
+
 @cache
 def user_columns(alias):
-    """Return (the user table's columns as a SELECT list, its table named ``u``, the user's
-    attribute names in their order): what ``user_from_row`` takes."""
+    """Return (the user table's columns as a SELECT list, the table named ``u``; the user's
+    attribute names in their order, what ``user_from_row`` takes)."""
     quote = connections[alias].ops.quote_name
     fields = get_user_model()._meta.concrete_fields
     columns = ", ".join(f"u.{quote(field.column)}" for field in fields)
@@ -88,15 +96,13 @@ class ModelBackend(backends.ModelBackend):
     inactive user: None)."""
 
     def get_user(self, user_id):
-        user_model = get_user_model()
-        try:
-            pk = user_model._meta.pk.to_python(user_id)
-        except ValidationError:  # not an id (a signed session holds the one it was given)
+        pk = user_pk(user_id)  # a signed session holds the id it was given: rarely none
+        if pk is None:
             return None
         known = _read_with_session.get()
         if known is not None and known.pk == pk:
             return known if self.user_can_authenticate(known) else None
-        alias = router.db_for_read(user_model)
+        alias = router.db_for_read(get_user_model())
         if not reads_plainly(alias):
             return super().get_user(pk)
         row = fetch_row(alias, _user_statement(alias), [pk])

@@ -142,11 +142,12 @@ def test_deleting_a_user_ends_their_sessions(logged_in, bob):
     assert logged_in.get("/api/v1/").status_code == 401
 
 
-def test_the_migration_moves_djangos_sessions_with_their_users(bob, alice):
+def test_the_migration_moves_djangos_sessions_with_their_users(bob, alice, monkeypatch):
     from django.apps import apps
     from django.contrib.sessions.models import Session as DjangosSession
 
     moving = import_module("web.migrations.0002_sessions_from_django")
+    monkeypatch.setattr(moving, "CHUNK", 2)  # the five sessions in three chunks
     encode = SessionStore().encode
     later, earlier = timezone.now() + timedelta(days=1), timezone.now() - timedelta(days=1)
     gone = get_user_model().objects.create(username="gone")

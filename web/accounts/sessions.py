@@ -14,20 +14,11 @@ from functools import cache
 
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
-from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.utils import timezone
 
-from core.auth import fetch_row, reads_plainly, user_columns, user_from_row
+from core.auth import fetch_row, reads_plainly, user_columns, user_from_row, user_pk
 from web.models import Session
-
-
-def user_id_of(data):
-    """The id of the user a session's data is signed in as, or None."""
-    try:
-        return get_user_model()._meta.pk.to_python(data.get(SESSION_KEY))
-    except ValidationError:
-        return None
 
 
 class SessionStore(db.SessionStore):
@@ -39,7 +30,7 @@ class SessionStore(db.SessionStore):
 
     def create_model_instance(self, data):
         instance = super().create_model_instance(data)
-        instance.user_id = user_id_of(data)
+        instance.user_id = user_pk(data.get(SESSION_KEY))
         return instance
 
     @property

@@ -25,9 +25,10 @@ def move(apps, schema_editor):
         except ValidationError:
             return None
 
-    rows = old.filter(expire_date__gt=timezone.now()).order_by("pk")
-    while chunk := list(rows[:CHUNK]):
-        users = {session.session_key: user_id_of(store.decode(session.session_data)) for session in chunk}
+    live = old.filter(expire_date__gt=timezone.now()).order_by("pk")
+    last = ""  # the key of the last session moved: each chunk is read from the next
+    while chunk := list(live.filter(pk__gt=last)[:CHUNK]):
+        users = {session.pk: user_id_of(store.decode(session.session_data)) for session in chunk}
         known = set(
             user_model.objects.using(alias)
             .filter(pk__in={pk for pk in users.values() if pk is not None})
@@ -36,17 +37,17 @@ def move(apps, schema_editor):
         new.bulk_create(
             [
                 new.model(
-                    session_key=session.session_key,
+                    session_key=session.pk,
                     session_data=session.session_data,
                     expire_date=session.expire_date,
-                    user_id=users[session.session_key],
+                    user_id=users[session.pk],
                 )
                 for session in chunk
-                if users[session.session_key] is None or users[session.session_key] in known
+                if users[session.pk] is None or users[session.pk] in known
             ],
             ignore_conflicts=True,
         )
-        rows = old.filter(expire_date__gt=timezone.now(), pk__gt=chunk[-1].pk).order_by("pk")
+        last = chunk[-1].pk
     old.all().delete()
 
 
