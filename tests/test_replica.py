@@ -63,13 +63,20 @@ def value(connection, sql):
 
 
 def wait_for_replay(replica):
-    """Wait until the standby has replayed everything the primary committed so far."""
-    lsn = value(connections["default"], "SELECT pg_current_wal_insert_lsn()::text")
-    for _ in range(500):
+    """Wait until the standby has replayed everything the primary committed so far.
+
+    The target is the primary's flush position, which every commit has reached (commits are
+    synchronous) and which ends where a record ends. Its insert position would not do: at
+    the start of a WAL page it points past the page header, a place the standby's replay
+    never reaches until another record is written, so an idle primary left the wait
+    hanging (a CI run failed so).
+    """
+    lsn = value(connections["default"], "SELECT pg_current_wal_flush_lsn()::text")
+    for _ in range(1500):
         if value(replica, f"SELECT pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn"):
             return
         time.sleep(0.02)
-    raise AssertionError("the replica did not catch up in 10 s")
+    raise AssertionError(f"the replica did not replay up to {lsn} in 30 s")
 
 
 @contextmanager
