@@ -35,6 +35,10 @@ def bad_lookup(parameters):
 
 
 class AdminSite(admin.AdminSite):
+    site_header = "Profiles administration"
+    site_title = "Profiles admin"
+    index_title = "Administration"
+
     def admin_view(self, view, cacheable=False):
         """Answer a query no column compares as Django answers a lookup it cannot make: the
         list again with its error flag (never a server error)."""

@@ -277,3 +277,36 @@ def test_the_subscription_list_finds_by_id_profile_and_contact_start_newest_firs
     assert found(profile.profile_id) == [newer, older]
     assert found(profile.email.upper()) == [newer, older]
     assert found("example.com") == []  # not a start: the pattern index answers starts only
+
+
+def test_deleting_from_the_list_confirms_the_subscriptions_alone_and_keeps_their_categories(
+    admin_client, profile, resource
+):
+    """Deletion is soft: the confirmation does not list category links as deleted, and
+    after it the subscriptions are marked deleted with their categories."""
+    news = CategoryFactory(resource=resource, name="News")
+    subscriptions = [
+        SubscriptionFactory(profile=profile, resource=resource, contact=f"s{n}@example.com")
+        for n in range(2)
+    ]
+    for subscription in subscriptions:
+        subscription.categories.add(news)
+    url = reverse("admin:subscriptions_subscription_changelist")
+    chosen = {"action": "delete_selected", "_selected_action": [s.pk for s in subscriptions]}
+
+    confirmation = admin_client.post(url, chosen).content.decode()
+
+    assert "s0@example.com" in confirmation and "s1@example.com" in confirmation
+    assert "Subscriptions: 2" in confirmation
+    assert "relationship" not in confirmation.lower()
+    assert "Profiles administration" in confirmation
+
+    response = admin_client.post(url, {**chosen, "post": "yes"})
+    assert response.status_code == 302
+    for subscription in subscriptions:
+        subscription.refresh_from_db()
+        assert subscription.deleted_at is not None
+        assert list(subscription.categories.all()) == [news]
+    one = SubscriptionFactory(profile=profile, resource=resource, contact="one@example.com")
+    page = admin_client.get(reverse("admin:subscriptions_subscription_delete", args=[one.pk]))
+    assert "Subscriptions: 1" in page.content.decode()

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 
 from core import scoping
 from core.admin import (
@@ -313,6 +314,16 @@ class SubscriptionAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
         """The operations set the categories; only inline formsets (none here) are left."""
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def get_deleted_objects(self, objs, request):
+        """Deleting marks the subscriptions deleted (``delete_subscription``): their categories
+        stay with them, so the confirmation lists the subscriptions alone (Django's would
+        list every category link as deleted too)."""
+        objs = list(objs)
+        meta = self.model._meta
+        perms_needed = set() if self.has_delete_permission(request) else {meta.verbose_name}
+        listed = [format_html("{}: {}", capfirst(meta.verbose_name), obj) for obj in objs]
+        return listed, {meta.verbose_name_plural: len(objs)}, perms_needed, []
 
     def delete_model(self, request, obj):
         delete_subscription(obj)
