@@ -72,3 +72,29 @@ def test_a_marketer_sorts_pages_and_acts_on_a_selection(logged_in_page, live_ser
     assert unsubscribed.count() == PAGE_SIZE - 1
     assert not unsubscribed.filter(last_name="N00").exists()
     assert errors == []
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_a_badge_beside_a_name_never_squeezes_the_name(
+    logged_in_page, live_server, database, width
+):
+    """A profile in the control group has a badge beside its name: the name stays on one
+    line (it was broken a letter or two a line) and the badge goes under it if need be."""
+    ProfileFactory(
+        database=database,
+        first_name="Valerie",
+        last_name="Harris",
+        email="a-rather-long-address-of-valerie.harris@example.org",
+        in_control_group=True,
+    )
+    ProfileFactory.create_batch(3, database=database)
+    page = logged_in_page
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server.url}/profiles/")
+    name = page.locator("#results .row-link", has_text="Valerie Harris")
+    lines = name.evaluate(
+        "a => { const r = document.createRange(); r.selectNodeContents(a);"
+        " return new Set([...r.getClientRects()].map(rect => Math.round(rect.top))).size; }"
+    )
+    assert lines == 1
+    assert page.locator("#results .control-group-mark").is_visible()
