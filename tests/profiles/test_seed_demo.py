@@ -91,6 +91,13 @@ def test_events_cover_30_days_with_valid_data_for_their_type(seeded):
     assert all(e.data["source"] in e.type for e in events if e.type.startswith("import_"))
 
 
+def test_profiles_of_every_database_are_numbered_in_the_order_they_registered(seeded):
+    """The list's "newest first" goes by id: its Created column must read newest first too."""
+    dates = list(Profile.objects.order_by("-id").values_list("created_at", flat=True))
+    assert len(set(Profile.objects.values_list("database", flat=True))) == 3
+    assert dates == sorted(dates, reverse=True)
+
+
 def test_every_profile_has_its_import_event_first(seeded):
     for profile in Profile.objects.prefetch_related("events"):
         oldest = min(profile.events.all(), key=lambda event: event.occurred_at)

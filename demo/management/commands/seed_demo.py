@@ -463,6 +463,21 @@ def ascii_slug(text):
 # -- Building one database -----------------------------------------------------------------
 
 
+def save_in_registration_order(people):
+    """Save the profiles of every database in the order their people registered, as a live
+    system would have: ids then follow ``created_at``, and the list's "newest first" (by
+    id) reads as its Created column does."""
+    people = sorted(people, key=lambda pair: pair[0].reg_date)
+    for person, profile in people:
+        profile.save()  # keeps the phone index, as everywhere
+        if profile.status == Status.HARD_BOUNCED:
+            suppress_address(profile)
+        profile.created_at = person.reg_date
+        for event in person.timeline:
+            event.profile = profile
+    Profile.objects.bulk_update([profile for _, profile in people], ["created_at"], batch_size=500)
+
+
 class DatabaseSeeder:
     """Create one demo database's fields, profiles, history and segments."""
 
@@ -474,29 +489,29 @@ class DatabaseSeeder:
         self.emails = set()
         self.events = []
 
-    def seed(self, count):
+    def build(self, count):
+        """Return the database and its (person, unsaved profile) pairs; none if it has
+        profiles already."""
         database, _ = ProfileDatabase.objects.get_or_create(
             name=self.spec.name, defaults={"description": self.spec.description}
         )
         definitions = self.ensure_fields(database)
         if database.profiles.exists():
-            return database, 0, []
+            return database, []
         people = []
         for _ in range(count):
             person = self.gen.person()
             profile = self.build_profile(database, definitions, person)
             people.append((person, profile))
-        for person, profile in people:
-            profile.save()  # keeps the phone index, as everywhere
-            if profile.status == Status.HARD_BOUNCED:
-                suppress_address(profile)
-            profile.created_at = person.reg_date
-            for event in person.timeline:
-                event.profile = profile
+        return database, people
+
+    def finish(self, database, people):
+        """Give the saved profiles their segments, subscriptions, interactions and relations;
+        return the database, how many profiles it got and their history."""
+        if not people:
+            return database, 0, []
+        for person, _ in people:
             self.events.extend(person.timeline)
-        Profile.objects.bulk_update(
-            [profile for _, profile in people], ["created_at"], batch_size=500
-        )
         self.ensure_segments(database, people)
         self.ensure_subscriptions(people)
         self.ensure_interactions(database, people)
@@ -1320,10 +1335,14 @@ class Command(BaseCommand):
         if existing == {spec.name for spec in DATABASES}:
             return {}
         generator = Generator(seed, now)
-        totals, events = {}, []
+        built = []
         for spec in DATABASES:
-            count = max(1, math.floor(total * spec.share))
-            database, profiles, history = DatabaseSeeder(spec, generator).seed(count)
+            seeder = DatabaseSeeder(spec, generator)
+            built.append((seeder, *seeder.build(max(1, math.floor(total * spec.share)))))
+        save_in_registration_order([pair for _, _, people in built for pair in people])
+        totals, events = {}, []
+        for seeder, database, people in built:
+            database, profiles, history = seeder.finish(database, people)
             if profiles:
                 totals[database.name] = (profiles, len(history))
                 events.extend(history)
