@@ -9,7 +9,7 @@ from loyalty.models import Membership
 from promos.models import PromoCode
 from relations.models import Relation
 from tests.conftest import grant
-from tests.factories import ProfileFactory
+from tests.factories import CustomFieldFactory, ProfileFactory
 from tests.loyalty.factories import ProgramFactory, with_tiers
 from tests.promos.factories import PromoPoolFactory
 from tests.relations.factories import RelationTypeFactory
@@ -95,3 +95,28 @@ def test_a_marketer_attaches_a_code_adds_a_relation_and_loyalty_points(
     assert Membership.objects.get(profile=ann).balance == 600
     assert page.evaluate("window.samePage") is True  # every answer swapped in place
     assert errors == []
+
+
+def test_the_custom_data_table_takes_the_sections_width(logged_in_page, live_server, database):
+    """Its values were broken mid-word ("172.205.221.14 / 7") in a third of the width."""
+    CustomFieldFactory(database=database, name="device_ip", label="Device IP", type="ip")
+    CustomFieldFactory(database=database, name="last_seen", label="Last seen", type="date")
+    ann = ProfileFactory(
+        database=database,
+        custom_values={"device_ip": "172.205.221.147", "last_seen": "2026-11-30T06:04:00Z"},
+    )
+    page = logged_in_page
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}{ann.get_absolute_url()}")
+    until_settled(page, "/data/", lambda: page.click("#section-tabs >> text=Data"))
+
+    part = page.locator("#part-custom")
+    section = page.locator("#data").bounding_box()
+    assert part.bounding_box()["width"] > 0.9 * section["width"]
+    for value in ("172.205.221.147", "2026-11-30"):
+        cell = part.locator("td", has_text=value)
+        lines = cell.evaluate(
+            "td => { const r = document.createRange(); r.selectNodeContents(td);"
+            " return new Set([...r.getClientRects()].map(rect => Math.round(rect.top))).size; }"
+        )
+        assert lines == 1, value
