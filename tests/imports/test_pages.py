@@ -8,7 +8,7 @@ from django.test import Client
 from jobs.models import Job
 from profiles.models import Profile
 from tests.conftest import MARKETER_PERMISSIONS, grant
-from tests.factories import ProfileFactory, UserFactory
+from tests.factories import CustomFieldFactory, ProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,17 @@ def test_a_user_who_may_not_change_profiles_is_refused(client, database):
     client.force_login(user)
 
     assert client.get("/imports/new/").status_code == 403
+
+
+def test_a_problem_of_a_column_not_mapped_names_the_field_by_its_label(client_bob, database):
+    CustomFieldFactory(database=database, name="app_version", label="App version", required=True)
+    mapping_url = upload(client_bob, database)
+    preview_url = mapping_url.replace("/?", "/preview/?")
+
+    response = client_bob.post(
+        preview_url, mapping_data(a="email", b="first_name"), HTTP_HX_REQUEST="true"
+    )
+
+    html = response.content.decode()
+    assert "App version: This field is required." in html
+    assert "fields.app_version" not in html

@@ -237,7 +237,11 @@ def preview_table(mapping, rows, labels, found):
             errors = [message for name in names for message in left.pop(name)]
             value = row.values[target] if target in row.values else raw.get(target, "")
             cells.append({"value": value, "errors": errors})
-        others = [(name, message) for name, messages in left.items() for message in messages]
+        others = [  # by the label a marketer knows ("App version", not "fields.app_version")
+            (labels.get(name, name), message)
+            for name, messages in left.items()
+            for message in messages
+        ]
         table.append(
             {
                 "number": row.number,
