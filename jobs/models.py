@@ -133,8 +133,22 @@ class Job(models.Model):
         return label_of(self.kind)
 
     def status_label(self):
-        """The status as people read it: a running job whose worker died is "Interrupted"."""
-        return "Interrupted" if self.is_stale() else self.get_status_display()
+        """The status as people read it: a running job whose worker died is "Interrupted";
+        one that went through but left items in error says so (a green "Succeeded" read as
+        all done when every row of an import was refused)."""
+        if self.is_stale():
+            return "Interrupted"
+        if self.ended_with_errors:
+            return "Done, with errors"
+        return self.get_status_display()
+
+    def status_style(self):
+        """The class suffix of the status's badge: its status, or ``partial``."""
+        return "partial" if self.ended_with_errors else self.status
+
+    @property
+    def ended_with_errors(self):
+        return self.status == self.Status.SUCCEEDED and bool(self.errors)
 
     @property
     def finished(self):

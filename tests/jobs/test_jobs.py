@@ -104,6 +104,22 @@ def test_the_jobs_page_lists_the_users_own_jobs(client, bob, database):
     assert b"Succeeded" in page.content
 
 
+def test_a_job_that_left_items_in_error_does_not_read_as_all_done(client, bob, database):
+    clean = queued(bob, database, to=3)
+    partial = queued(bob, database, to=3)
+    Job.objects.filter(pk=clean.pk).update(status="succeeded", done=3, total=3)
+    Job.objects.filter(pk=partial.pk).update(status="succeeded", done=3, total=3, errors=2)
+    client.force_login(bob)
+
+    listed = client.get("/jobs/").text
+    detail = client.get(f"/jobs/{partial.pk}/").text
+
+    assert '<span class="badge job-succeeded">Succeeded</span>' in listed
+    assert '<span class="badge job-partial">Done, with errors</span>' in listed
+    assert '<span class="badge job-partial">Done, with errors</span>' in detail
+    assert "2 errors" in detail
+
+
 def test_the_job_page_shows_progress_and_polls_only_while_it_runs(client, bob, database):
     job = queued(bob, database, to=10)
     job.status, job.done, job.total, job.errors = "running", 4, 10, 1
