@@ -69,11 +69,12 @@ def test_the_profile_page_links_to_its_changes(client, bob, database):
 
 def test_it_names_fields_ids_and_choices_as_a_marketer_reads_them(client, bob, database):
     CustomFieldFactory(database=database, name="tariff", label="Tariff plan")
+    CustomFieldFactory(database=database, name="last_order", label="Last order", type="date")
     profile = ProfileFactory(database=database, status="subscribed", custom_values={"tariff": "a"})
     with acting(bob, "page"):
         subscription = SubscriptionFactory(profile=profile, contact="ann@example.com")
         profile.status = "hard_bounced"
-        profile.custom_values = {"tariff": "b"}
+        profile.custom_values = {"tariff": "b", "last_order": "2026-11-19T11:14:59.100Z"}
         profile.save()
         subscription.priority = 7
         subscription.save()
@@ -89,6 +90,7 @@ def test_it_names_fields_ids_and_choices_as_a_marketer_reads_them(client, bob, d
 
     assert shown("Status Subscribed Hard bounced")
     assert shown("Tariff plan a b")
+    assert shown("Last order — 2026-11-19 11:14:59")  # a custom date as the page's moments
     assert shown(f"Resource — {subscription.resource.name}")
     assert shown(f"Channel — {subscription.channel.name}")
     assert shown("Priority 0 7")

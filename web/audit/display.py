@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 
 from audit.signals import AUDITED, ERASED
-from core.fieldtypes import is_empty
+from core.fieldtypes import FieldType, is_empty
 from core.jsonvalues import shown, truncated
 
 CUSTOM_PREFIX = "fields."
@@ -54,15 +54,18 @@ def _field(model, key):
     return None if model is None else _fields_by_key(model).get(key)
 
 
-def _text(value, field=None, related=None):
+def _text(value, field=None, related=None, moment=False):
+    """``moment``: the value is a date and time stored as text (a custom field of type
+    date), shown as the page shows its other moments."""
     if is_empty(value):
         return "—"
     if value == ERASED:
         return value
     if related is not None:
         return related.get(value, str(value))
-    if isinstance(field, models.DateTimeField) and (moment := parse_datetime(str(value))):
-        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")  # the page is in UTC
+    if (isinstance(field, models.DateTimeField) or moment) and (at := parse_datetime(str(value))):
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")  # the page is in UTC
     if field is not None and getattr(field, "flatchoices", None):
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -107,11 +110,11 @@ def _object_names(entries):
     return found
 
 
-def describe(entries, custom_labels):
+def describe(entries, custom_fields):
     """Give each entry ``object_name``, ``object_text`` (the object as it is now, if it still
     exists) and ``rows`` (label, key, old and new value as text).
 
-    ``custom_labels``: {object type: {custom field name: label}}.
+    ``custom_fields``: {object type: {custom field name: (label, field type)}}.
     """
     names = _related_names(entries)
     objects = _object_names(entries)
@@ -119,16 +122,18 @@ def describe(entries, custom_labels):
         model = _model(entry.object_type)
         entry.object_name = model._meta.verbose_name if model else entry.object_type
         entry.object_text = objects.get((entry.object_type, entry.object_id), "")
-        labels = custom_labels.get(entry.object_type, {})
+        custom = custom_fields.get(entry.object_type, {})
         entry.rows = []
         for key, (old, new) in entry.changes.items():
+            moment = False
             if key.startswith(CUSTOM_PREFIX):
                 name = key.removeprefix(CUSTOM_PREFIX)
-                label, field, related = labels.get(name, name), None, None
+                label, field_type = custom.get(name, (name, None))
+                field, related, moment = None, None, field_type == FieldType.DATE
             else:
                 field = _field(model, key)
                 label = capfirst(getattr(field, "verbose_name", key))
                 related = names.get(field.related_model) if field and field.many_to_one else None
-            old, new = (truncated(_text(value, field, related)) for value in (old, new))
+            old, new = (truncated(_text(value, field, related, moment)) for value in (old, new))
             entry.rows.append(Row(label, key, old, new))
     return entries

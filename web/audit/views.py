@@ -22,18 +22,19 @@ def profile_changes(request, profile_id):
     if before is not None:
         entries = entries.filter(id__lt=before)
     page = list(entries.order_by("-id")[: PAGE_SIZE + 1])
-    custom_labels = {
+    custom_fields = {
         "profiles.Profile": {
-            field.name: field.display_label() for field in profile.database.custom_fields.all()
+            field.name: (field.display_label(), field.type)
+            for field in profile.database.custom_fields.all()
         },
         "subscriptions.Subscription": {
-            field.name: field.display_label()
+            field.name: (field.display_label(), field.type)
             for field in SubscriptionField.objects.filter(resource__subscriptions__profile=profile)
         },
     }
     ctx = {
         "profile": profile,
-        "entries": describe(page[:PAGE_SIZE], custom_labels),
+        "entries": describe(page[:PAGE_SIZE], custom_fields),
         "next_before": page[PAGE_SIZE - 1].id if len(page) > PAGE_SIZE else None,
     }
     return render(request, "audit/changes.html", ctx)
