@@ -116,6 +116,15 @@ def media_root(settings, tmp_path):
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
+def lines_of(locator):
+    """How many lines of text a browser element's content takes (the distinct tops of its
+    text's boxes)."""
+    return locator.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return new Set([...r.getClientRects()].map(rect => Math.round(rect.top))).size; }"
+    )
+
+
 def grant(user, *codenames):
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
     return user

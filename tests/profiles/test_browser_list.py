@@ -4,6 +4,7 @@ selects profiles and sets their status after the confirmation."""
 import pytest
 
 from profiles.models import Profile
+from tests.conftest import lines_of
 from tests.factories import ProfileFactory
 from web.profiles.views.listing import PAGE_SIZE
 
@@ -32,11 +33,8 @@ def test_a_marketer_sorts_pages_and_acts_on_a_selection(logged_in_page, live_ser
         f"{PAGE_SIZE + 5} profiles, sorted by newest first."
     )
 
-    lines = page.locator("#results td[data-label=Database]").first.evaluate(
-        "td => { const r = document.createRange(); r.selectNodeContents(td);"
-        " return new Set([...r.getClientRects()].map(rect => rect.top)).size; }"
-    )
-    assert lines == 1  # "Mobile app" on one line
+    database_cell = page.locator("#results td[data-label=Database]").first
+    assert lines_of(database_cell) == 1  # "Mobile app" on one line
 
     page.click("#results th >> text=Name")  # sort by name, in place
     page.wait_for_url("**/profiles/?sort=name")
@@ -74,12 +72,6 @@ def test_a_marketer_sorts_pages_and_acts_on_a_selection(logged_in_page, live_ser
     assert errors == []
 
 
-LINES_OF = (
-    "e => { const r = document.createRange(); r.selectNodeContents(e);"
-    " return new Set([...r.getClientRects()].map(rect => Math.round(rect.top))).size; }"
-)
-
-
 @pytest.mark.parametrize("width", [1440, 1024])
 def test_a_badge_beside_a_name_never_squeezes_the_name(
     logged_in_page, live_server, database, width
@@ -101,7 +93,7 @@ def test_a_badge_beside_a_name_never_squeezes_the_name(
     page.goto(f"{live_server.url}/profiles/")
 
     name = page.locator("#results .row-link", has_text="Valerie Harris")
-    assert name.evaluate(LINES_OF) <= 2  # broken between its words at most, never in one
+    assert lines_of(name) <= 2  # broken between its words at most, never in one
     assert page.locator("#results .control-group-mark").is_visible()
     for row in page.locator("#results tbody tr").all():
         avatar = row.locator(".list-avatar").bounding_box()
