@@ -173,7 +173,10 @@ def test_profiles_of_another_database_than_the_segments_are_left_out(client, ali
     rows["foreign"].database = other
     rows["foreign"].save()
     confirm = post(client, data, confirm=False).content.decode()
-    assert "1 other profile is of another database than the segment" in confirm
+    database = rows["ada"].database.name
+    assert "<strong>1</strong> is of Partners, the segment\u2019s database." in confirm
+    assert f"1 other profile is of {database}, and left out." in confirm
+    assert "foreign@example.com" in confirm and "ada@example.com" not in confirm
     post(client, data)
     assert list(segment.memberships.values_list("profile__email", flat=True)) == [
         "foreign@example.com"

@@ -119,9 +119,18 @@ def profile_bulk(request):
 
 def _confirmation(request, action, scope, profiles, segment, status, back):
     total, taken = bulk_profiles.counts(profiles, segment)
-    databases = list(
-        profiles.order_by().values_list("database__name", flat=True).distinct()[:SAMPLE_SIZE]
-    )
+
+    def database_names(profiles):
+        names = profiles.order_by().values_list("database__name", flat=True).distinct()
+        return list(names[:SAMPLE_SIZE])
+
+    databases, left_out_databases = [], []
+    if segment is None:
+        databases = database_names(profiles)
+    else:  # only the profiles of the segment's database are added: they are the sample
+        if total > taken:
+            left_out_databases = database_names(profiles.exclude(database_id=segment.database_id))
+        profiles = profiles.filter(database_id=segment.database_id)
     ctx = {
         "action": action,
         "action_label": {slug: label for slug, label, _ in BAR_ACTIONS}[action],
@@ -129,6 +138,7 @@ def _confirmation(request, action, scope, profiles, segment, status, back):
         "total": total,
         "taken": taken,
         "left_out": total - taken,
+        "left_out_databases": left_out_databases,
         "segment": segment,
         "status_label": Status(status).label if status else "",
         "sample": list(profiles.order_by("-id")[:SAMPLE_SIZE]),
