@@ -461,6 +461,20 @@ def test_the_add_form_is_read_when_it_is_opened(client, bob, profile):
     assert 'name="contact"' in whole_page
 
 
+def test_the_channel_is_marked_required_before_a_resource_is_chosen(client, bob, profile):
+    """With several resources none is chosen: the channel waits for one, and is marked
+    required like the fields beside it (leaving it empty is refused as required)."""
+    ResourceFactory(name="Other")
+    ResourceFactory(name="App")
+    client.force_login(bob)
+
+    opened = client.get(add_url(profile), **HTMX).content.decode()
+
+    assert "Choose a resource first" in opened
+    mark = '<span class="required-mark" aria-hidden="true">*</span></label>'
+    assert f">Channel{mark}" in opened and f">Resource{mark}" in opened
+
+
 def test_choosing_a_resource_shows_its_channels_categories_and_fields(client, bob, profile):
     ResourceFactory(name="Other")
     app = ResourceFactory(name="App", channels=[channel("push"), channel("sms")])
