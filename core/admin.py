@@ -410,11 +410,13 @@ class SummarisedDeleteMixin:
         """Return why objs cannot be deleted (checked cheaply before collecting), or []."""
         return []
 
+    def deletion_counts(self, objs):
+        """Return {kind of row: count} that deleting objs removes (or a list of why not)."""
+        return summarised_deletion(objs, router.db_for_write(self.model))
+
     def get_deleted_objects(self, objs, request):
         objs = list(objs)
-        result = self.protected_summary(objs) or summarised_deletion(
-            objs, router.db_for_write(self.model)
-        )
+        result = self.protected_summary(objs) or self.deletion_counts(objs)
         if isinstance(result, list):
             return [str(obj) for obj in objs], {}, set(), result
         model_count = {name: count for name, count in result.items() if count}

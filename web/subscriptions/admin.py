@@ -10,13 +10,13 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.text import capfirst
 
 from core import scoping
 from core.admin import (
     EstimatedCountPaginator,
     KeysetPagesMixin,
     ScopedAdminMixin,
+    SummarisedDeleteMixin,
     TypedFieldForm,
     add_check_errors,
 )
@@ -216,7 +216,9 @@ class SubscriptionAdminForm(forms.ModelForm):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
+class SubscriptionAdmin(
+    KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, admin.ModelAdmin
+):
     """Every write goes through operations.subscriptions: limits, priority rule, history."""
 
     database_path = "profile__database"
@@ -315,15 +317,11 @@ class SubscriptionAdmin(KeysetPagesMixin, ScopedAdminMixin, admin.ModelAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def get_deleted_objects(self, objs, request):
+    def deletion_counts(self, objs):
         """Deleting marks the subscriptions deleted (``delete_subscription``): their categories
-        stay with them, so the confirmation lists the subscriptions alone (Django's would
-        list every category link as deleted too)."""
-        objs = list(objs)
-        meta = self.model._meta
-        perms_needed = set() if self.has_delete_permission(request) else {meta.verbose_name}
-        listed = [format_html("{}: {}", capfirst(meta.verbose_name), obj) for obj in objs]
-        return listed, {meta.verbose_name_plural: len(objs)}, perms_needed, []
+        stay with them, so the confirmation counts the subscriptions alone (Django's
+        collector would count every category link as deleted too)."""
+        return {self.model._meta.verbose_name_plural: len(objs)}
 
     def delete_model(self, request, obj):
         delete_subscription(obj)
