@@ -507,16 +507,16 @@ class DatabaseSeeder:
 
     def finish(self, database, people):
         """Give the saved profiles their segments, subscriptions, interactions and relations;
-        return the database, how many profiles it got and their history."""
+        return their history."""
         if not people:
-            return database, 0, []
+            return []
         for person, _ in people:
             self.events.extend(person.timeline)
         self.ensure_segments(database, people)
         self.ensure_subscriptions(people)
         self.ensure_interactions(database, people)
         seed_relations(database, [profile for _, profile in people], self.rng)
-        return database, len(people), self.events
+        return self.events
 
     def ensure_fields(self, database):
         definitions = []
@@ -1342,9 +1342,9 @@ class Command(BaseCommand):
         save_in_registration_order([pair for _, _, people in built for pair in people])
         totals, events = {}, []
         for seeder, database, people in built:
-            database, profiles, history = seeder.finish(database, people)
-            if profiles:
-                totals[database.name] = (profiles, len(history))
+            history = seeder.finish(database, people)
+            if people:
+                totals[database.name] = (len(people), len(history))
                 events.extend(history)
         # In time order, as they would have arrived: ids then follow occurred_at.
         events.sort(key=lambda event: event.occurred_at)
