@@ -358,7 +358,7 @@ EVENT_TYPES = [
         "Clicked a link",
         "mailing",
         "{mailing, url, subscription, utm_*}",
-        (DataField("url", "url", "The URL of the link.", required=True), *MAILING_FIELDS, *UTM),
+        (DataField("url", "url", "The URL of the link."), *MAILING_FIELDS, *UTM),
         effect="UTM tags (utm_* keys, or the URL's utm_* parameters) update the profile's UTM.",
     ),
     EventType(
