@@ -34,7 +34,9 @@ def test_an_import_runs_as_a_job_and_its_report_has_a_line_per_row(as_bob, datab
 
     assert response.status_code == 202, response.json()
     started = response.json()
-    assert started["job"]["kind"] == "file_import"
+    job = as_bob.get(f"/api/v1/jobs/{started['job']}/").json()  # the contract's {id, job}
+    assert job["kind"] == "file_import"
+    assert started["job_url"].endswith(f"/api/v1/jobs/{started['job']}/")
     follow = as_bob.get(f"{URL}{started['id']}/").json()
     assert follow["status"] == "succeeded"  # the tests run jobs at once
     assert (follow["total"], follow["processed"]) == (3, 3)

@@ -41,8 +41,9 @@ def test_an_export_runs_as_a_job_and_downloads_the_list_as_filtered(as_bob, data
 
     assert response.status_code == 202
     body = response.json()
-    assert body["job"]["kind"] == "export"
-    assert body["job"]["status"] == "succeeded"  # the tests run jobs at once
+    job = as_bob.get(f"/api/v1/jobs/{body['job']}/").json()  # the contract's {id, job}
+    assert (job["kind"], job["status"]) == ("export", "succeeded")  # tests run jobs at once
+    assert body["job_url"].endswith(f"/api/v1/jobs/{body['job']}/")
     export = as_bob.get(f"{URL}{body['id']}/").json()
     assert export["status"] == "succeeded"
     assert export["download_url"].endswith(f"/api/v1/exports/{body['id']}/download/")

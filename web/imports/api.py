@@ -29,7 +29,7 @@ from operations.file_imports import (
     start_file_import,
     store_upload,
 )
-from web.jobs.api import HasModelPermissions, JobKindViewSet, JobSerializer
+from web.jobs.api import HasModelPermissions, JobKindViewSet, job_reference
 from web.jobs.views import job_file
 from web.profiles.api.fields import VisibleDatabaseField
 
@@ -103,14 +103,15 @@ class ImportSerializer(serializers.Serializer):
     skipped = serializers.IntegerField()
     errors = serializers.IntegerField(help_text="Rows refused (the report says why).")
     report_url = serializers.URLField(allow_null=True, help_text="Once it succeeded.")
-    job = JobSerializer()
+    job = serializers.UUIDField(help_text="The import's job, at `jobs/{id}/`.")
+    job_url = serializers.URLField()
 
     def to_representation(self, job):
         return {
             "id": str(job.pk),
             **import_summary(job),
             "report_url": self.get_report_url(job),
-            "job": JobSerializer(job, context=self.context).data,
+            **job_reference(job, self.context["request"]),
         }
 
     def get_report_url(self, job) -> str | None:

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from core.api.serializers import StrictSerializer
 from core.api.views import Conflict
@@ -18,6 +19,15 @@ from jobs.models import Job
 from jobs.runner import cancel
 
 from .access import may_cancel
+
+
+def job_reference(job, request):
+    """What a resource made by a job says of it: ``job``, its id (as ``jobs/{id}/`` takes
+    it), and ``job_url``, where to follow it."""
+    return {
+        "job": str(job.pk),
+        "job_url": reverse("api:job-detail", args=[job.pk], request=request),
+    }
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from core.api.serializers import StrictSerializer
 from core.status import Status
 from jobs.models import Job
 from operations.list_exports import FORMATS, KIND, SEARCH_MAX_LENGTH, start_export
-from web.jobs.api import HasModelPermissions, JobKindViewSet, JobSerializer
+from web.jobs.api import HasModelPermissions, JobKindViewSet, job_reference
 from web.jobs.views import job_file
 
 from .fields import VisibleDatabaseField
@@ -62,7 +62,11 @@ class ExportSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="pk")
     status = serializers.CharField()
     download_url = serializers.SerializerMethodField()
-    job = JobSerializer(source="*")
+    job = serializers.UUIDField(source="pk", help_text="The export's job, at `jobs/{id}/`.")
+    job_url = serializers.SerializerMethodField()
+
+    def get_job_url(self, job) -> str:
+        return job_reference(job, self.context["request"])["job_url"]
 
     def get_download_url(self, job) -> str | None:
         if job.status != Job.Status.SUCCEEDED:
