@@ -422,6 +422,33 @@ def test_it_patches_status_priority_categories_and_fields(
     assert Event.objects.filter(type="subscription_categories_changed").count() == 1
 
 
+def test_a_body_read_with_get_and_sent_back_with_put_changes_what_it_changed(as_bob, subscription):
+    body = as_bob.get(sub_url(subscription)).json() | {"status": "unsubscribed", "priority": 3}
+
+    response = as_bob.put(sub_url(subscription), body, format="json")
+
+    assert response.status_code == 200, response.json()
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.priority) == ("unsubscribed", 3)
+    # PUT is taken as PATCH: what it leaves out keeps its value.
+    assert as_bob.put(sub_url(subscription), {"priority": 2}, format="json").status_code == 200
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.priority) == ("unsubscribed", 2)
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_fixed_field_sent_with_another_value_is_a_400_naming_it(as_bob, subscription, method):
+    body = as_bob.get(sub_url(subscription)).json() | {"contact": "new@example.com"}
+
+    response = getattr(as_bob, method)(sub_url(subscription), body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["contact"]
+    assert "cannot change" in response.json()["contact"][0]
+    subscription.refresh_from_db()
+    assert subscription.contact != "new@example.com"
+
+
 def test_a_suspension_with_an_end_is_patched_and_read(as_bob, subscription):
     response = as_bob.patch(
         sub_url(subscription),
@@ -474,7 +501,7 @@ def test_a_suspension_end_is_not_taken_on_create(as_bob, profile, resource):
         ({"fields": {"nope": 1}}, "fields"),
         ({"contact": "b@example.com"}, "contact"),
         ({"channel": "sms"}, "channel"),
-        ({"resource": 1}, "resource"),
+        ({"resource": 999999}, "resource"),
     ],
 )
 def test_a_bad_patch_is_a_400_and_changes_nothing(as_bob, subscription, body, field):
@@ -513,10 +540,6 @@ def test_a_patch_names_each_bad_custom_value(as_bob, subscription):
     assert set(response.json()["fields"]) == {"seats", "nope"}
     subscription.refresh_from_db()
     assert subscription.custom_values == {}
-
-
-def test_put_is_not_allowed(as_alice, subscription):
-    assert as_alice.put(sub_url(subscription), {}, format="json").status_code == 405
 
 
 def test_alice_deletes_softly(as_alice, subscription):

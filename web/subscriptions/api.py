@@ -318,7 +318,9 @@ class SubscriptionSerializer(StrictModelSerializer):
                 {"suspended_until": ["Set it once the subscription exists (PATCH it)."]}
             )
         if self.instance is not None and isinstance(data, dict):
-            fixed = [name for name in self.FIXED if name in data]
+            # A body read from GET and sent back (PUT) holds them unchanged: that is no change.
+            shown = self.to_representation(self.instance)
+            fixed = [name for name in self.FIXED if name in data and data[name] != shown[name]]
             if fixed:
                 raise serializers.ValidationError(
                     {
@@ -433,13 +435,19 @@ class SubscriptionViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """One subscription: read, change (PATCH), delete (kept as deleted until replaced)."""
+    """One subscription: read, change (PATCH, or PUT taken as PATCH), delete (kept as
+    deleted until replaced)."""
 
     serializer_class = SubscriptionSerializer
     permission_classes = [ModelPermissions]
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def update(self, request, *args, **kwargs):
+        # PUT as PATCH: a key left out keeps its value (resource, channel and contact are
+        # fixed, so no body could replace the whole subscription).
+        kwargs["partial"] = True
+        return super().update(request, *args, **kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
