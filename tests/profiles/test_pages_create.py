@@ -43,6 +43,7 @@ def test_it_shows_the_custom_fields_of_the_chosen_database(client, bob, database
     response = client.get(URL, {"database": database.pk}, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "<html" not in html and "Loyalty score" in html
+    assert 'name="email"' not in html  # what was typed there stays as it is
 
 
 def test_it_names_the_bad_fields_and_saves_nothing(client, bob, database):

@@ -239,6 +239,7 @@ def profile_create(request):
             {key: request.GET[key] for key in NEW_PROFILE_FIELDS[1:] if key in request.GET}
         )
     ctx = {"form": form, "database": database, "has_databases": databases.exists()}
-    # A GET from htmx reloads the form for another database; a POST always gets the page.
-    partials = {ANY_TARGET: "create-form"} if request.method == "GET" else None
+    # A GET from htmx reloads the additional fields for another database; a POST always
+    # gets the page.
+    partials = {ANY_TARGET: "create-custom"} if request.method == "GET" else None
     return answer(request, "profiles/create.html", ctx, partials=partials)
