@@ -25,8 +25,8 @@ KEY_DATA = [
 ]
 
 # Ids shown as the words an event records beside them: a segment event's "name", a
-# subscription event's "contact".
-WORDS_IN_DATA = {"segment": "name", "subscription": "contact"}
+# subscription event's "contact", the sentence a send that was not sent gives its reason.
+WORDS_IN_DATA = {"segment": "name", "subscription": "contact", "reason": "message"}
 
 
 def _shown(value):
@@ -61,6 +61,10 @@ class Event(models.Model):
         return f"{self.label()} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
     def label(self):
+        # A send records every attempt (operations.triggers): one that was not sent says so.
+        data = self.data if isinstance(self.data, dict) else {}
+        if self.type == "send" and data.get("status") == "not_sent":
+            return "Not sent"
         return label_for(self.type)
 
     def group(self):

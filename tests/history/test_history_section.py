@@ -4,7 +4,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from operations.triggers import send_trigger
 from tests.history.factories import make_event
+from tests.interactions.factories import TriggerFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -40,6 +42,18 @@ def test_it_shows_the_last_7_days_by_default(client, profile, ago):
     assert '<option value="7" selected>' in html
     assert "Clicked a link" in html and "Opened" in html
     assert 'href="https://shop.example/item"' in html
+
+
+def test_a_send_that_did_not_go_out_reads_not_sent_with_its_reason(client, profile):
+    trigger = TriggerFactory(database=profile.database, name="We miss you")
+    send_trigger(trigger, profile, source="ui")  # the profile has no subscription
+
+    html = section(client, profile)
+
+    assert shown(html) == ["send"]
+    label = re.search(r'<span class="history-label">([^<]*)</span>', html)[1]
+    assert label == "Not sent"
+    assert "<dt>Reason</dt><dd>No subscription is subscribed.</dd>" in html
 
 
 def test_a_wider_period_shows_the_8_day_old_event(client, profile, ago):
