@@ -338,7 +338,8 @@ class PreviewRow:
 
 def preview_rows(database, token, mapping, *, header=True, rows=5, mode="upsert", match="email"):
     """The first rows as the import would store them: imported in a transaction that is
-    rolled back, then read back (normalised emails and phones, checked values)."""
+    rolled back, each read back as it stands once written (normalised emails and phones,
+    checked values), before a later row of the same profile changes it."""
     table = _table(token, header)
     columns = table.header()
     mapping = check_mapping(database, mapping, columns)
@@ -357,12 +358,12 @@ def preview_rows(database, token, mapping, *, header=True, rows=5, mode="upsert"
         except ValueError as error:
             previews.append(PreviewRow(number, "error", errors={"row": [str(error)]}))
     with transaction.atomic():
-        results = import_rows(
-            database, import_rows_, matcher=matcher, mode=mode, source="file", first=0
-        )
-        stored = Profile.objects.in_bulk([r.pk for r in results if r.pk is not None])
-        for number, result in zip(numbers, results, strict=True):
-            profile = stored.get(result.pk)
+        # A row at a time (a few rows): a file's rows of one key run in that order anyway.
+        for index, (number, row) in enumerate(zip(numbers, import_rows_, strict=True)):
+            [result] = import_rows(
+                database, [row], matcher=matcher, mode=mode, source="file", first=index
+            )
+            profile = Profile.objects.filter(pk=result.pk).first() if result.pk else None
             values = _stored_values(profile, mapping) if profile is not None else {}
             previews.append(PreviewRow(number, result.status, values, result.errors))
         transaction.set_rollback(True)

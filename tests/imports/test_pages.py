@@ -1,6 +1,8 @@
 """The file import pages: upload, map the columns with a live preview, start; the job's
 page then shows the counts. An upload is only its uploader's."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -75,6 +77,22 @@ def test_the_preview_shows_a_bad_cell_with_the_field_it_names(client_bob, databa
     assert '<td class="import-bad-cell">not-an-email' in html
     assert "Email" in html  # the column the error is under
     assert "Bo" not in html  # the skipped column is not previewed
+
+
+def test_each_preview_row_shows_its_own_values_when_a_later_row_repeats_its_email(
+    client_bob, database
+):
+    twice = b"email,first_name\nann@example.com,Ann\nbo@example.com,Bo\nann@example.com,Annie\n"
+    preview_url = upload(client_bob, database, twice).replace("/?", "/preview/?")
+
+    response = client_bob.post(
+        preview_url, mapping_data(a="email", b="first_name"), HTTP_HX_REQUEST="true"
+    )
+
+    rows = re.findall(r'<tr data-row="(\d)"[^>]*>(.*?)</tr>', response.content.decode(), re.S)
+    names = {number: re.findall(r"Ann\w*|Bo", cells) for number, cells in rows}
+    assert names == {"1": ["Ann"], "2": ["Bo"], "3": ["Annie"]}
+    assert not Profile.objects.exists()  # a preview writes nothing
 
 
 def test_starting_imports_the_profiles_and_the_job_page_shows_the_counts(client_bob, database, bob):
