@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import xxhash
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
 from django.db.models.signals import post_init, pre_init
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.signals import log_updates
@@ -391,6 +393,12 @@ def new_profile_id():
     return secrets.token_hex(12)
 
 
+def validate_past_date(value):
+    """A birthday has happened: refuse a date that has not yet begun anywhere (UTC+14)."""
+    if value > (timezone.now() + timedelta(hours=14)).date():
+        raise ValidationError("Enter a date that is not in the future.", code="future")
+
+
 def avatar_path(profile, filename):
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
     return f"avatars/{profile.profile_id}/{secrets.token_hex(8)}.{extension}"
@@ -422,7 +430,7 @@ class Profile(models.Model):
     middle_name = models.CharField(max_length=150, blank=True, validators=[validate_text])
     last_name = models.CharField(max_length=150, blank=True, validators=[validate_text])
     gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
-    birthday = models.DateField(null=True, blank=True)
+    birthday = models.DateField(null=True, blank=True, validators=[validate_past_date])
     language = models.CharField(max_length=35, blank=True, validators=[language_validator])
 
     # Main: location pin

@@ -589,6 +589,7 @@ GARBAGE = [
     ({"first_name": "nul\x00"}, "first_name"),
     ({"birthday": {}}, "birthday"),
     ({"birthday": "31.12.1990"}, "birthday"),
+    ({"birthday": "2999-01-01"}, "birthday"),
     ({"latitude": "north"}, "latitude"),
     ({"latitude": 1000}, "latitude"),
     ({"latitude": [1]}, "latitude"),

@@ -1,7 +1,10 @@
 """Editing one data tab: its form, per-field errors, saving, permissions."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from history.models import Event
 from tests.factories import CustomFieldFactory, ProfileFactory
@@ -71,6 +74,18 @@ def test_it_saves_a_valid_tab_and_answers_with_the_read_only_tab(client, bob, pr
         "King",
         "1815-12-10",
     )
+
+
+def test_a_birthday_in_the_future_is_an_error_beside_it_and_saves_nothing(client, bob, profile):
+    client.force_login(bob)
+    tomorrow_everywhere = (timezone.now() + timedelta(days=2)).date().isoformat()
+    data = {"first_name": "Ann", "birthday": tomorrow_everywhere, "gender": "", "language": ""}
+    response = client.post(edit_url(profile, "personal"), data, **htmx())
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["birthday"] == ["Enter a date that is not in the future."]
+    profile.refresh_from_db()
+    assert profile.birthday is None and profile.first_name != "Ann"
 
 
 def test_it_redirects_back_to_the_tab_without_htmx(client, bob, profile):
