@@ -206,11 +206,13 @@ class _Accepted:
     subscription: object = None
 
 
-def ingest_events(user, items):
+def ingest_events(user, items, refused=None):
     """Validate and record reported events; return one Outcome per item, in order.
 
     Good events are kept whatever happens to the bad ones. All events are written in one
-    insert; their side effects are applied in time order (see above).
+    insert; their side effects are applied in time order (see above). ``refused`` maps the
+    index of an item already found bad (a value no column can store,
+    ``core.api.errors.refused_items``) to its errors: it is that item's outcome, unread.
 
     The profiles and subscriptions the items name are read first, from the items as sent;
     then each item is checked as it goes into the events' COPY, so that on PostgreSQL the
@@ -218,7 +220,9 @@ def ingest_events(user, items):
     by side instead of one after the other).
     """
     now = timezone.now()
-    outcomes = [Outcome(index) for index in range(len(items))]
+    refused = refused or {}
+    outcomes = [Outcome(index, errors=refused.get(index, {})) for index in range(len(items))]
+    items = [None if index in refused else item for index, item in enumerate(items)]
     profile_ids = [reported_profile_id(item) for item in items]
     named = set(profile_ids) - {None}
     keys = (
@@ -236,6 +240,8 @@ def ingest_events(user, items):
 
     def checked():
         for outcome, item in zip(outcomes, items, strict=True):
+            if outcome.errors:  # refused
+                continue
             values, outcome.errors = clean_reported_event(item, now)
             if outcome.errors:
                 continue

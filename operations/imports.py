@@ -316,10 +316,21 @@ def new_profiles(database, count):
 
 
 def import_rows(
-    database, rows, *, matcher, mode="upsert", source="api", detect_location=True, first=0
+    database,
+    rows,
+    *,
+    matcher,
+    mode="upsert",
+    source="api",
+    detect_location=True,
+    first=0,
+    refused=None,
 ):
     """Import ``rows`` (dicts as in POST profiles/) into ``database``; return one
     ``RowResult`` per row, in order (``first`` is the index of the first row).
+
+    ``refused`` maps the index of a row already found bad (a value no column can store,
+    ``core.api.errors.refused_items``) to its errors: it is that row's result, unread.
 
     Runs in the caller's transaction (one is opened when there is none).
     """
@@ -327,7 +338,7 @@ def import_rows(
     prefetch_related_objects([database], "custom_fields")
     with transaction.atomic():
         batch = Batch(database, matcher, mode, source, detect_location)
-        return batch.run(rows, first)
+        return batch.run(rows, first, refused or {})
 
 
 class Batch:
@@ -342,11 +353,11 @@ class Batch:
         self.values_check = ProfileValuesCheck(database)  # the database's rules, read once
         self.results = {}
 
-    def run(self, rows, first):
+    def run(self, rows, first, refused):
         read, reader = [], RowReader(self.database)
         for offset, row in enumerate(rows):
             index = first + offset
-            outcome = reader.read(index, row)
+            outcome = refused.get(index) or reader.read(index, row)
             if isinstance(outcome, ReadRow):
                 read.append(outcome)
             else:

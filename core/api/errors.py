@@ -73,9 +73,61 @@ def nested_errors(problems):
     return detail
 
 
+def _batch_items(data, path):
+    """Return the list at ``path`` in ``data`` (keys of objects), or None if there is none."""
+    if path is None:
+        return None
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data if isinstance(data, list) else None
+
+
+def refuse_unstorable(data, parser_context):
+    """Raise a 400 naming each value of ``data`` no column can store, unless all are inside
+    the items of a batch the view answers item by item.
+
+    A view's ``batch_items`` is the path (keys) to that list in the body: ``("profiles",)``
+    for ``profiles/import/``, ``()`` for a list of events. A problem inside an item is that
+    item's error, ``{index: errors by field}`` for ``refused_items``: the other items are
+    processed. A problem outside them refuses the request, as for any other view.
+    """
+    context = parser_context or {}
+    prefix = getattr(context.get("view"), "batch_items", None)
+    request = context.get("request")
+    if request is None or _batch_items(data, prefix) is None:
+        problems = list(itertools.islice(unstorable(data), MAX_REPORTED))
+        if problems:
+            raise exceptions.ValidationError(nested_errors(problems))
+        return
+    prefix = tuple(prefix)
+    problems, by_item, outside = [], {}, False
+    for path, message in unstorable(data):
+        problems.append((path, message))
+        if len(path) > len(prefix) and path[: len(prefix)] == prefix:
+            index = int(path[len(prefix)])
+            by_item.setdefault(index, []).append((path[len(prefix) + 1 :], message))
+        else:
+            outside = True
+    if outside:
+        raise exceptions.ValidationError(nested_errors(problems[:MAX_REPORTED]))
+    request.refused_batch_items = {
+        index: nested_errors(found[:MAX_REPORTED]) for index, found in by_item.items()
+    }
+
+
+def refused_items(request):
+    """Return {index: errors by field} of the batch items whose values no column can store
+    (see ``refuse_unstorable``): each is answered as that item's error, never processed."""
+    request.data  # noqa: B018 - parsed now, if not yet
+    return getattr(request, "refused_batch_items", {})
+
+
 class StorableDataMixin:
-    """Refuse a body holding text or numbers no column can store: a 400 naming each field;
-    and one nested deeper than any request needs (``core.jsonvalues.MAX_DEPTH``)."""
+    """Refuse a body holding text or numbers no column can store: a 400 naming each field
+    (inside the items of a batch, those items' errors: ``refuse_unstorable``); and one
+    nested deeper than any request needs (``core.jsonvalues.MAX_DEPTH``)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)
@@ -85,9 +137,7 @@ class StorableDataMixin:
             raise exceptions.ParseError(
                 f"The body nests {levels} levels deep; a request nests at most {MAX_DEPTH}."
             )
-        problems = list(itertools.islice(unstorable(data), MAX_REPORTED))
-        if problems:
-            raise exceptions.ValidationError(nested_errors(problems))
+        refuse_unstorable(data, parser_context)
         return parsed
 
 

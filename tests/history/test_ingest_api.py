@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -106,6 +107,35 @@ def test_a_batch_answers_per_event_and_keeps_the_good_ones(client, profile, olga
     created = [r["id"] for r in results if r["status"] == "created"]
     assert sorted(Event.objects.values_list("pk", flat=True)) == sorted(created)
     assert all(r["id"] is None for r in results if r["status"] == "error")
+
+
+def test_an_event_of_a_batch_the_parser_refuses_is_that_events_error(client, profile):
+    payload = [
+        event(profile, "open"),
+        event(profile, "open", data={"mailing": 99999999999999999999999}),
+        event(profile, "open", data={"note": "a\x00b"}),
+        {"profile_id": f"{profile.profile_id}\x00", "type": "open"},
+        event(profile, "read"),
+    ]
+    response = client.post(URL, json.dumps(payload), content_type="application/json")
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["created", "error", "error", "error", "created"]
+    nul = ["Text must not contain NUL characters."]
+    assert results[1]["errors"] == {
+        "data": {"mailing": ["Enter a whole number between -2^63 and 2^63-1."]}
+    }
+    assert results[2]["errors"] == {"data": {"note": nul}}
+    assert results[3]["errors"] == {"profile_id": nul}
+    assert sorted(Event.objects.values_list("type", flat=True)) == ["open", "read"]
+
+
+def test_a_single_event_the_parser_refuses_answers_400(client, profile):
+    body = json.dumps(event(profile, "open", data={"note": "a\x00b"}))
+    response = client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"data": {"note": ["Text must not contain NUL characters."]}}
+    assert not Event.objects.exists()
 
 
 def test_data_keys_are_checked_each_time_and_an_empty_required_key_is_missing(client, profile):

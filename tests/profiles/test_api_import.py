@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from history.models import Event
@@ -317,3 +319,68 @@ def test_it_needs_the_add_and_change_permissions(api_client, database):
 
 def test_get_is_not_allowed(client):
     assert client.get(URL).status_code == 405
+
+
+BEYOND_64_BITS = 99999999999999999999999
+INT64_MESSAGE = "Enter a whole number between -2^63 and 2^63-1."
+
+
+INFINITE = "__1e400__"  # sent as the number 1e400, which overflows to infinity
+
+
+def post_raw(client, body):
+    text = json.dumps(body).replace(f'"{INFINITE}"', "1e400")
+    return client.post(URL, text, content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    "bad_row, errors",
+    [
+        (
+            {"email": "n@example.com", "fields": {"score": BEYOND_64_BITS}},
+            {"fields": {"score": [INT64_MESSAGE]}},
+        ),
+        (
+            {"email": "n@example.com", "first_name": "N\x00"},
+            {"first_name": ["Text must not contain NUL characters."]},
+        ),
+        (
+            {"email": "n@example.com", "last_name": "\ud800"},
+            {"last_name": ["Text must be valid Unicode."]},
+        ),
+        (
+            {"email": "n@example.com", "latitude": INFINITE},
+            {"latitude": ["Enter a finite number."]},
+        ),
+        ("\x00", {"non_field_errors": ["Text must not contain NUL characters."]}),
+        (None, {"non_field_errors": ["Enter an object."]}),
+    ],
+    ids=["number beyond 64 bits", "NUL", "lone surrogate", "infinity", "row of text", "null"],
+)
+def test_a_row_the_parser_refuses_is_that_rows_error_and_the_others_are_kept(
+    client, database, bad_row, errors
+):
+    CustomFieldFactory(database=database, name="score", type="number")
+    rows = [{"email": "good1@example.com"}, bad_row, {"email": "good2@example.com"}]
+    response = post_raw(client, {"database": database.pk, "match": "email", "profiles": rows})
+    assert statuses(response) == ["created", "error", "created"]
+    results = response.json()["results"]
+    assert [row["index"] for row in results] == [0, 1, 2]
+    assert results[1] == {"index": 1, "status": "error", "profile_id": None, "errors": errors}
+    saved = Profile.objects.order_by("email").values_list("email", flat=True)
+    assert list(saved) == ["good1@example.com", "good2@example.com"]
+
+
+def test_a_value_the_parser_refuses_outside_the_rows_refuses_the_request(client, database):
+    body = {
+        "database": database.pk,
+        "match": "email\x00",
+        "profiles": [{"email": "good1@example.com"}, {"email": "n@example.com", "city": "\x00"}],
+    }
+    response = post_raw(client, body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "match": ["Text must not contain NUL characters."],
+        "profiles": {"1": {"city": ["Text must not contain NUL characters."]}},
+    }
+    assert not Profile.objects.exists()

@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.errors import refused_items
 from core.api.views import hold_batch_slot
 from core.jsonvalues import encodable
 from history import paging
@@ -124,6 +125,7 @@ class EventViewSet(viewsets.ViewSet):
     """Report events (``POST events/``) and list the event types (``GET events/types/``)."""
 
     permission_classes = [CanReportEvents]
+    batch_items = ()  # a list of events: core.api.errors.refuse_unstorable
 
     def get_permissions(self):
         if self.action == "types":
@@ -160,7 +162,7 @@ class EventViewSet(viewsets.ViewSet):
                         ]
                     }
                 )
-            outcomes = ingest_events(request.user, payload)
+            outcomes = ingest_events(request.user, payload, refused_items(request))
             results = [
                 {
                     "index": outcome.index,

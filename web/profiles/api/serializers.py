@@ -320,8 +320,9 @@ class ImportRequestSerializer(StrictSerializer):
         help_text="upsert: update a match, create the rest; insert: create only (a match is "
         "skipped); update: update only (a row without a match is skipped).",
     )
+    # Rows as parsed, any JSON value: each is read and answered on its own (a null row or
+    # one the parser refused is that row's error, not the batch's).
     profiles = serializers.ListField(
-        child=serializers.JSONField(),
         allow_empty=False,
         max_length=MAX_IMPORT_ROWS,
         help_text=f"The rows, as in POST profiles/; at most {MAX_IMPORT_ROWS} per request.",

@@ -12,6 +12,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api.errors import refused_items
 from core.api.negotiation import AnyAcceptNegotiation
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
@@ -136,6 +137,7 @@ class ProfileViewSet(viewsets.ModelViewSet):
     filterset_class = ProfileFilter
     pagination_class = ProfileCursorPagination
     lookup_field = "profile_id"
+    batch_items = None  # the import's rows: core.api.errors.refuse_unstorable
 
     def get_queryset(self):
         return Profile.objects.visible_to(self.request.user)
@@ -182,6 +184,7 @@ class ProfileViewSet(viewsets.ModelViewSet):
         permission_classes=[ModelPermissions, CanImportProfiles],
         filter_backends=[],
         pagination_class=None,
+        batch_items=("profiles",),
     )
     def import_profiles(self, request):
         hold_batch_slot(request.data.get("profiles") if isinstance(request.data, dict) else None)
@@ -196,6 +199,7 @@ class ProfileViewSet(viewsets.ModelViewSet):
             mode=data["mode"],
             source="api",
             detect_location=data.get("detect_location", context["detect_location"]),
+            refused=refused_items(request),
         )
         return Response({"results": [result.as_dict() for result in results]})
 
