@@ -31,10 +31,11 @@ from core.status import Status
 from history.models import Event
 from history.reports import UTM_TAGS, clean_reported_event, click_utm, reported_profile_id
 from history.services import record_event
+from profiles.location import PLACE_FIELDS, location_change
 from profiles.models import Profile
 from subscriptions.models import ContactKind, Subscription, SuppressedAddress
 
-from .location import PLACE_FIELDS, locate_from_event, location_change, newest_located_actions
+from .location import locate_from_event, newest_located_actions
 from .profiles import change_status
 from .subscriptions import confirm, set_status, status_event
 

@@ -449,8 +449,7 @@ class Batch:
         if row.custom is not None:
             values["custom_values"] = row.custom
         if self.detect_location:
-            previous = {ip: getattr(profile, ip) for ip in ("reg_ip", "ip")} if profile else None
-            locate(values, previous)
+            locate(values, profile)
         try:
             row.checked = self.values_check.check(values, profile=profile, check_email=False)
         except ValidationError as error:

@@ -128,8 +128,7 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
         if profile is None:
             checked = check_profile_values(database, locate(values))
         else:
-            previous = {"ip": profile.ip, "reg_ip": profile.reg_ip}
-            checked = check_profile_values(database, locate(values, previous), profile=profile)
+            checked = check_profile_values(database, locate(values, profile), profile=profile)
     except ValidationError as error:
         raise _renamed(error, origin) from None
     submitted_at = submitted_at or timezone.now()

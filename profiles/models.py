@@ -55,6 +55,7 @@ from .fields import (
     default_tab_fields,
     home_tab,
 )
+from .location import location_change
 
 CUSTOM_TABS_MAX = 20
 # The longest email ``EmailValidator`` accepts (RFC 3696, section 3).
@@ -600,13 +601,21 @@ class Profile(models.Model):
 LOCATION_SOURCES = [("reg_ip", "reg_country"), ("ip", "country")]
 
 
-def locate(values, previous=None):
-    """Add to ``values`` the country of each IP they set (or change) without its country,
-    found offline; ``previous`` are the profile's values before the change."""
-    previous = previous or {}
+def locate(values, profile=None):
+    """Add to ``values`` what each IP they set (or change) without its country says, found
+    offline: the Reg Country of ``reg_ip``; for ``ip``, the Tracked location as an action
+    from it sets it (``profiles.location``: country, time zone, the old place cleared when
+    the country changes), the values given winning. ``profile`` is the profile before the
+    change (None: a new one)."""
     for ip, country in LOCATION_SOURCES:
-        if values.get(ip) and country not in values and values[ip] != previous.get(ip):
-            values[country] = country_from_ip(values[ip])
+        address = values.get(ip)
+        if not address or country in values or address == getattr(profile, ip, None):
+            continue
+        if ip == "ip":
+            for name, value in location_change(profile, address).items():
+                values.setdefault(name, value)
+        else:
+            values[country] = country_from_ip(address)
     return values
 
 

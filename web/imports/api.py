@@ -77,7 +77,7 @@ class ImportRequestSerializer(StrictSerializer):
     )
     header = StrictBooleanField(default=True, help_text="The first row names the columns.")
     detect_location = StrictBooleanField(
-        default=False, help_text="Fill the location from the registration IP."
+        default=False, help_text="Fill the location from the IPs (as an event's IP sets it)."
     )
     skip_triggers = StrictBooleanField(default=False, help_text="Start no trigger.")
     segment_name = StrictCharField(

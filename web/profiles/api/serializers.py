@@ -155,7 +155,8 @@ class ProfileSerializer(StrictModelSerializer):
     ``database`` is required on create and cannot change afterwards (400 naming it).
     Custom values are replaced on PUT and merged on PATCH. An IP given without its country
     (reg_ip → reg_country, ip → country) has the country detected offline, unless the
-    request says ``?detect_location=false``.
+    request says ``?detect_location=false`` (for ``ip`` also the time zone, as an event's
+    IP sets it: ``profiles.location``).
     """
 
     database = VisibleDatabaseField(
@@ -284,9 +285,9 @@ class ProfileSerializer(StrictModelSerializer):
             )
         return attrs
 
-    def _locate(self, values, previous=None):
+    def _locate(self, values, profile=None):
         if self.context.get("detect_location", True):
-            locate(values, previous)
+            locate(values, profile)
         return values
 
     def create(self, validated_data):
@@ -296,8 +297,7 @@ class ProfileSerializer(StrictModelSerializer):
 
     def update(self, instance, validated_data):
         validated_data.pop("database", None)
-        previous = {ip: getattr(instance, ip) for ip in ("reg_ip", "ip")}
-        values = self._locate(validated_data, previous)
+        values = self._locate(validated_data, instance)
         return update_profile(
             instance,
             values,

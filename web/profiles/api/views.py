@@ -38,8 +38,9 @@ DETECT_LOCATION = OpenApiParameter(
     "detect_location",
     OpenApiTypes.BOOL,
     description=(
-        "Detect Reg Country from reg_ip and Country from ip (offline) when an IP is given "
-        "without its country. On by default; false turns it off."
+        "Detect Reg Country from reg_ip, and Country and Time zone from ip as an event's IP "
+        "sets them (offline), when an IP is given without its country. On by default; false "
+        "turns it off."
     ),
 )
 
