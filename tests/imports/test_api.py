@@ -51,6 +51,37 @@ def test_an_import_runs_as_a_job_and_its_report_has_a_line_per_row(as_bob, datab
     assert len(rows) == 4  # the header and one line per row of the file
 
 
+def test_empty_options_mean_their_defaults(as_bob, database):
+    options = {
+        "mode": "",
+        "match": "",
+        "segment_name": "",
+        "header": "",
+        "detect_location": "",
+        "skip_triggers": "",
+    }
+    response = as_bob.post(URL, body(database, **options), format="multipart")
+
+    assert response.status_code == 202, response.json()
+    job = Job.objects.get(pk=response.json()["id"])
+    assert (job.params["mode"], job.params["match"]) == ("upsert", "email")
+    assert (job.params["header"], job.params["segment_name"]) == (True, "")
+    follow = as_bob.get(f"{URL}{job.pk}/").json()
+    assert (follow["created"], follow["errors"]) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("mode", "merge"), ("match", "nickname"), ("header", "maybe"), ("mode", " upsert ")],
+)
+def test_a_wrong_option_is_still_a_400_naming_it(as_bob, database, option, value):
+    response = as_bob.post(URL, body(database, **{option: value}), format="multipart")
+
+    assert response.status_code == 400
+    assert option in response.json()
+    assert not Job.objects.exists()
+
+
 def test_a_mapping_that_is_not_a_json_object_is_a_400_naming_it(as_bob, database):
     response = as_bob.post(URL, body(database, mapping="email"), format="multipart")
 

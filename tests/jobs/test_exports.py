@@ -93,6 +93,26 @@ def test_an_export_of_many_rows_goes_chunk_by_chunk(as_bob, database, settings):
     assert len(rows_of(as_bob.get(f"{URL}{job.pk}/download/"))) == 8
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"search": "", "status": "", "format": "csv"},
+        {"search": None, "status": None},
+        {"search": "  ", "status": ["", " "]},
+    ],
+    ids=["empty", "null", "blank"],
+)
+def test_empty_or_null_options_export_as_if_left_out(as_bob, database, people, options):
+    response = as_bob.post(URL, {"database": database.pk, **options}, format="json")
+
+    assert response.status_code == 202, response.json()
+    job = Job.objects.get(pk=response.json()["id"])
+    assert job.params == {"search": "", "status": [], "format": "csv"}
+    rows = rows_of(as_bob.get(f"{URL}{job.pk}/download/"))
+    emails = sorted(row[rows[0].index("email")] for row in rows[1:])
+    assert emails == ["ann@example.com", "bo@example.com", "cy@example.com"]
+
+
 def test_a_database_the_user_may_not_see_is_404_and_starts_nothing(as_bob, database):
     other = ProfileDatabaseFactory()
     for body in ({"database": other.pk}, {"database": 999999}):

@@ -25,18 +25,20 @@ from .fields import VisibleDatabaseField
 
 
 def status_list(data):
-    """One status, or a list of them (the list page's filter may hold several)."""
+    """One status, or a list of them (the list page's filter may hold several); an empty
+    one filters nothing."""
     values = [data] if isinstance(data, str) else data
     if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
         raise ValidationError("Enter a status, or a list of statuses.")
-    return values
+    return [value for value in values if value.strip()]
 
 
 @extend_schema_field(
     {
         "type": "array",
         "items": {"type": "string", "enum": Status.values},
-        "description": "Profiles with any of these global statuses (one text or a list).",
+        "description": "Profiles with any of these global statuses (one text or a list); "
+        "empty or null: any status.",
     }
 )
 class StatusesField(NormalisedListField):
@@ -44,16 +46,25 @@ class StatusesField(NormalisedListField):
 
 
 class ExportRequestSerializer(StrictSerializer):
+    """``search`` and ``status`` empty or null filter nothing, as when left out."""
+
     database = VisibleDatabaseField(help_text="The profile database to export.")
     search = StrictCharField(
         required=False,
         allow_blank=True,
+        allow_null=True,
         default="",
         trim_whitespace=False,
-        help_text=f"As the list's search (at most {SEARCH_MAX_LENGTH} characters).",
+        help_text=f"As the list's search (at most {SEARCH_MAX_LENGTH} characters); empty or "
+        "null: no search.",
     )
-    status = StatusesField()
+    status = StatusesField(allow_null=True)
     format = serializers.ChoiceField(choices=FORMATS, default="csv")
+
+    def validate(self, attrs):
+        attrs["search"] = attrs.get("search") or ""
+        attrs["status"] = attrs.get("status") or []
+        return attrs
 
 
 class ExportSerializer(serializers.Serializer):
@@ -100,7 +111,7 @@ class ExportViewSet(JobKindViewSet):
                 request.user,
                 data["database"],
                 search=data["search"],
-                status=data.get("status", []),
+                status=data["status"],
                 fmt=data["format"],
             )
         except ValidationError as error:
