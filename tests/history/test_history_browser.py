@@ -87,6 +87,25 @@ def test_a_marketer_filters_the_history_and_resets_it(logged_in_page, live_serve
     assert errors == []
 
 
+def test_the_filter_keeps_the_data_tab_in_the_url(logged_in_page, live_server, database):
+    profile = ProfileFactory(database=database)
+    make_event(profile, "open", when=timezone.now() - timedelta(days=20))
+    page = logged_in_page
+    page.goto(f"{live_server.url}/profiles/{profile.profile_id}/history/?tab=personal")
+    page.click("#tab-contact")  # another data tab, chosen in place
+    page.wait_for_url("**tab=contact**")
+
+    page.select_option("select[name=period]", "30")
+    page.wait_for_url("**period=30**")
+    wait_rows(page, ["open"])
+    assert "tab=contact" in page.url
+
+    page.reload()
+    assert page.locator("#tab-contact").get_attribute("aria-selected") == "true"
+    assert page.locator("select[name=period]").input_value() == "30"
+    assert rows(page) == ["open"]
+
+
 def test_times_show_in_the_browsers_time_zone(browser, live_server, bob, database):
     profile = ProfileFactory(database=database)
     make_event(profile, "open", when=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))

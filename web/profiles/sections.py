@@ -221,6 +221,7 @@ def tab_context(request, profile, tab_slug=None, page_url=None):
         "rows": tab_rows(profile, tab),
         "page_url": page_url,
         "sections": section_links(profile, tab.slug if explicit_tab else None),
+        "tab_chosen": bool(explicit_tab),
     }
 
 
