@@ -103,8 +103,12 @@ def test_reset_leads_back_to_the_plain_url(client, profile):
 
 def test_it_shows_bad_filter_values_as_errors(client, profile):
     html = section(client, profile, {"period": "custom", "since": "someday"})
-    assert "errorlist" in html and "since" in html
+    assert '<div class="form-error" role="alert">' in html
+    assert "<p><strong>From</strong>: " in html  # by the form's label
     assert shown(html) == []
+    reversed_range = {"period": "custom", "since": "2026-01-16", "until": "2026-01-15"}
+    html = section(client, profile, reversed_range, target="history-results")
+    assert "<p><strong>To</strong>: The end of the period is before its start.</p>" in html
 
 
 def test_the_results_alone_answer_a_filter_change(client, profile, ago):

@@ -41,6 +41,16 @@ def _query(request, **changes):
     return params.urlencode()
 
 
+# The filter's parameters by the labels the form shows them with (for its errors).
+FILTER_LABELS = {
+    "type": "Event types",
+    "period": "Period",
+    "since": "From",
+    "until": "To",
+    "cursor": "Page",
+}
+
+
 def _filter_context(request, filterset):
     """Return what the filter form shows: the chosen types, period and range."""
     valid = filterset.is_valid()
@@ -127,6 +137,7 @@ def profile_history(request, profile_id):
             events, next_cursor = paging.page(filterset.qs, request.GET.get("cursor"))
         except ValidationError as error:
             ctx["errors"] = error.message_dict
+    ctx["errors"] = {FILTER_LABELS.get(name, name): found for name, found in ctx["errors"].items()}
     url = reverse("history:profile", args=[profile.profile_id])
     zone = timezone.get_current_timezone()
     ctx |= {
