@@ -135,6 +135,12 @@ def store_upload(uploaded_file):
     return token
 
 
+def check_upload(token, *, header=True, name=""):
+    """Open a stored upload as a table and read its header: FileRefused (its message naming
+    the file as ``name``, the name it was uploaded under) when it is no file we read."""
+    _table(token, header, name).header()
+
+
 def upload_path(token):
     """The stored file of a token; FileRefused when the token names none."""
     if not isinstance(token, str) or not TOKEN_RE.match(token):

@@ -62,6 +62,21 @@ def test_a_refused_file_is_shown_beside_the_file_field(client_bob, database):
     assert 'class="field-error"' in response.content.decode()
 
 
+def test_a_file_that_is_no_table_is_refused_beside_the_field_by_its_own_name(
+    client_bob, database, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    picture = SimpleUploadedFile("holiday photo.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+
+    response = client_bob.post("/imports/new/", {"database": database.pk, "file": picture})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "The file holiday photo.txt is neither a CSV text file nor an Excel (.xlsx) file."
+    ]
+    assert not any(path.is_file() for path in tmp_path.rglob("*"))  # nothing kept
+
+
 def test_the_preview_shows_a_bad_cell_with_the_field_it_names(client_bob, database):
     mapping_url = upload(client_bob, database)
     preview_url = mapping_url.replace("/?", "/preview/?")

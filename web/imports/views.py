@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.text import whole_number
 from operations.file_imports import (
     FileRefused,
+    check_upload,
+    discard_upload,
     match_choices,
     preview,
     preview_rows,
@@ -71,9 +73,14 @@ def import_new(request):
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
     if request.method == "POST" and form.is_valid():
+        uploaded, token = form.cleaned_data["file"], None
         try:
-            token = store_upload(form.cleaned_data["file"])
+            token = store_upload(uploaded)
+            # A file we cannot read is refused here, beside the field, by the name it has.
+            check_upload(token, header=form.cleaned_data["header"], name=uploaded.name)
         except FileRefused as error:
+            if token is not None:
+                discard_upload(token)
             form.add_error("file", str(error))
         else:
             remember_upload(request, token)
