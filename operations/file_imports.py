@@ -542,9 +542,10 @@ def _import_chunk(job, first, chunk_rows):
         _add_to_segment(params["segment_id"], [r.pk for r in results if r.pk is not None])
     lines, messages = [], []
     counts = dict.fromkeys(COUNTS, 0)
+    names = column_names(columns, mapping)
     for number in sorted(outcome):
         status, profile_id, errors = outcome[number]
-        text = error_text(errors)
+        text = error_text(errors, names=names)
         lines.append([number, status, profile_id or "", neutralise(text)])
         counts["errors" if status == "error" else status] += 1
         if status == "error":
@@ -552,15 +553,28 @@ def _import_chunk(job, first, chunk_rows):
     return lines, messages, counts
 
 
-def error_text(errors, prefix=""):
-    """Errors as one line: "email: Enter a valid email address.; fields.plan: …"."""
+def column_names(columns, mapping):
+    """{target: the file's column(s) mapped to it}, as a person knows them ("E-mail")."""
+    names = {}
+    for column in columns:
+        target = mapping.get(column, SKIP)
+        if target != SKIP:
+            names[target] = f"{names[target]} / {column}" if target in names else column
+    return names
+
+
+def error_text(errors, prefix="", names=None):
+    """Errors as one line, each field by its column's name in the file where ``names``
+    ({target: column}) has it: "E-mail: Enter a valid email address.; Plan: …"."""
+    names = names or {}
     parts = []
     for key, value in (errors or {}).items():
         name = f"{prefix}{key}" if key != "non_field_errors" else prefix.rstrip(".")
         if isinstance(value, dict):
-            parts.append(error_text(value, f"{name}."))
+            parts.append(error_text(value, f"{name}.", names))
         else:
-            label = f"{name}: " if name else ""
+            shown = names.get(name, name)
+            label = f"{shown}: " if shown else ""
             parts.extend(f"{label}{message}" for message in value)
     return "; ".join(part for part in parts if part)
 

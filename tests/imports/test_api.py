@@ -49,6 +49,10 @@ def test_an_import_runs_as_a_job_and_its_report_has_a_line_per_row(as_bob, datab
     rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode())))
     assert rows[0][:3] == ["row", "status", "profile_id"]
     assert len(rows) == 4  # the header and one line per row of the file
+    assert rows[3][:2] == ["3", "error"]
+    assert rows[3][3].startswith("E-mail: ")  # the file's column, not the field's name
+    job = as_bob.get(f"/api/v1/jobs/{started['job']}/").json()
+    assert job["error_samples"][0].startswith("Row 3: E-mail: ")
 
 
 def test_empty_options_mean_their_defaults(as_bob, database):
