@@ -67,6 +67,15 @@ UTM = [
     for tag in ("source", "medium", "campaign", "term", "content")
 ]
 MAILING_FIELDS = (MAILING, SUBSCRIPTION, RESOURCE, CHANNEL)
+# What an integration knows instead of a subscription's id: the address a message went to.
+CONTACT_FIELDS = (
+    _text(
+        "contact",
+        "The address (or phone, token) concerned: without `subscription`, names the "
+        "profile's subscription with that contact.",
+    ),
+    _text("email", "The email address concerned (as `contact`)."),
+)
 SUBSCRIPTION_FIELDS = (SUBSCRIPTION, RESOURCE, CHANNEL)
 IMPORT_SOURCE = _text("source", "How the profile came: manual, api, file or push.")
 # Any event reported with an IP: checked as one, and it locates the profile (operations.location).
@@ -373,26 +382,33 @@ EVENT_TYPES = [
         "hard_bounce",
         "Hard bounce",
         "mailing",
-        "{mailing, subscription, reason}",
-        (*MAILING_FIELDS, _text("reason", "The mail server's answer.")),
-        effect="Sets the profile's status to hard_bounced and suppresses its address.",
+        "{mailing, subscription, contact, reason}",
+        (*MAILING_FIELDS, *CONTACT_FIELDS, _text("reason", "The mail server's answer.")),
+        effect="Sets the profile's status to hard_bounced and suppresses its address, and "
+        "the address reported (`contact` or `email`); the subscription named by `subscription` "
+        "or by its contact becomes hard_bounced.",
     ),
     EventType(
         "complaint",
         "Complaint (reported as spam)",
         "mailing",
-        "{mailing, subscription}",
-        MAILING_FIELDS,
-        effect="Sets the profile's status to complainer.",
+        "{mailing, subscription, contact}",
+        (*MAILING_FIELDS, *CONTACT_FIELDS),
+        effect="Sets the profile's status to complainer (and the subscription it names, by id "
+        "or by contact).",
     ),
     # Unsubscribe links.
     EventType(
         "unsubscribe_click",
         "Clicked the unsubscribe link",
         "unsubscribe",
-        "{mailing, subscription}",
-        (*MAILING_FIELDS, DataField("url", "url", "The URL of the unsubscribe link.")),
-        effect="Unsubscribes the subscription it names.",
+        "{mailing, subscription, contact}",
+        (
+            *MAILING_FIELDS,
+            *CONTACT_FIELDS,
+            DataField("url", "url", "The URL of the unsubscribe link."),
+        ),
+        effect="Unsubscribes the subscription it names (by id or by contact).",
     ),
     # Pixels.
     EventType(

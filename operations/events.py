@@ -16,6 +16,7 @@ the change:
 """
 
 import contextlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ from audit.signals import log_updates
 from core import bulk
 from core.lookups import any_of
 from core.status import Status
+from core.text import normalize_email
 from history.models import Event
 from history.reports import UTM_TAGS, clean_reported_event, click_utm, reported_profile_id
 from history.services import record_event
@@ -58,6 +60,10 @@ def _hard_bounce(event, subscription, changes):
         changes.subscription_status(subscription, Status.HARD_BOUNCED)
         if subscription.channel.contact_kind == ContactKind.EMAIL:
             changes.suppress(subscription.contact, profile)
+    # The address the mail server reports bounced is suppressed, a subscription's or not.
+    _, contact = reported_contact(event.data)
+    if contact and EMAIL_LIKE.fullmatch(contact) and contact != profile.email:
+        changes.suppress(contact, profile)
 
 
 def _complaint(event, subscription, changes):
@@ -119,14 +125,44 @@ class _AtOnce:
 AT_ONCE = _AtOnce()
 
 
+# The keys of the data that may name a subscription by its contact (an integration knows
+# the address a message went to, not the subscription's id), in order of preference.
+CONTACT_KEYS = ("contact", "email")
+EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+")
+
+
+def reported_contact(data):
+    """Return (key, contact) the event data names a contact by, the contact normalised as
+    subscriptions keep it (an email in lower case), or (None, None)."""
+    for key in CONTACT_KEYS:
+        value = (data or {}).get(key) if isinstance(data, dict) else None
+        if isinstance(value, str) and value.strip():
+            value = value.strip()
+            return key, normalize_email(value) if EMAIL_LIKE.fullmatch(value) else value
+    return None, None
+
+
 def named_subscription(profile, data):
     """Return the profile's live subscription the event data names, or None if none named.
 
-    Raise ValidationError (keyed ``subscription``) when it names no such subscription.
+    ``subscription`` names one by its id: ValidationError (keyed ``subscription``) when the
+    profile has no such subscription. Without it, ``contact`` (or ``email``) names the
+    profile's subscription with that contact, if it has one (the oldest, if several).
     """
     public_id = (data or {}).get("subscription")
     if public_id is None:
-        return None
+        _, contact = reported_contact(data)
+        if contact is None:
+            return None
+        subscription = (
+            Subscription.objects.select_related("profile", "resource", "channel")
+            .filter(profile=profile, contact=contact)
+            .order_by("pk")
+            .first()
+        )
+        if subscription is not None:
+            subscription.profile = profile
+        return subscription
     subscription = (
         Subscription.objects.select_related("profile", "resource", "channel")
         .filter(profile=profile, public_id=str(public_id))
@@ -237,6 +273,7 @@ def ingest_events(user, items, refused=None):
         else {}
     )
     subscriptions = _named_subscriptions(items) if keys else {}
+    by_contact = _subscriptions_by_contact(items, keys) if keys else {}
     accepted = []
 
     def checked():
@@ -259,6 +296,8 @@ def ingest_events(user, items, refused=None):
                         message = f"This profile has no subscription “{public_id}”."
                         outcome.errors = {"data": {"subscription": [message]}}
                         continue
+                else:
+                    subscription = by_contact.get((pk, reported_contact(values["data"])[1]))
             event = _Accepted(
                 outcome, pk, values["type"], values["occurred_at"], values["data"], subscription
             )
@@ -303,6 +342,34 @@ def _named_subscriptions(items):
         .filter(any_of("public_id", named))
         .order_by()
     }
+
+
+def _subscriptions_by_contact(items, keys):
+    """Return {(profile pk, contact): its oldest live subscription with that contact} for
+    the items of effectful types that name a contact and no subscription (one query)."""
+    wanted = set()
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
+            continue
+        if item.get("type") not in EFFECTS or item["data"].get("subscription") is not None:
+            continue
+        pk = keys.get(reported_profile_id(item))
+        contact = reported_contact(item["data"])[1]
+        if pk is not None and contact is not None:
+            wanted.add((pk, contact))
+    if not wanted:
+        return {}
+    found = {}
+    rows = (
+        Subscription.objects.select_related("resource", "channel")
+        .filter(any_of("profile_id", {pk for pk, _ in wanted}))
+        .filter(any_of("contact", {contact for _, contact in wanted}))
+        .order_by("-pk")
+    )
+    for subscription in rows:  # the oldest last: it is the one kept
+        if (subscription.profile_id, subscription.contact) in wanted:
+            found[subscription.profile_id, subscription.contact] = subscription
+    return found
 
 
 def _write_events(accepted, count, now):

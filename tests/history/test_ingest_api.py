@@ -261,6 +261,56 @@ def test_a_hard_bounce_naming_a_subscription_bounces_it_too(client, profile):
     assert SuppressedAddress.objects.is_suppressed("work@example.com")
 
 
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "a batch"])
+@pytest.mark.parametrize("key", ["contact", "email"])
+def test_a_hard_bounce_naming_an_address_bounces_the_subscription_with_it(
+    client, profile, batch, key
+):
+    from tests.subscriptions.factories import SubscriptionFactory
+
+    other = SubscriptionFactory(profile=profile, contact="home@example.com")
+    subscription = SubscriptionFactory(profile=profile, contact="work@example.com")
+    reported = event(profile, "hard_bounce", data={key: " Work@Example.com "})
+
+    response = post(client, [reported] if batch else reported)
+
+    assert response.status_code == (200 if batch else 201), response.content
+    subscription.refresh_from_db()
+    other.refresh_from_db()
+    assert (subscription.status, other.status) == (Status.HARD_BOUNCED, Status.SUBSCRIBED)
+    assert SuppressedAddress.objects.is_suppressed("work@example.com")
+    assert not SuppressedAddress.objects.is_suppressed("home@example.com")
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "a batch"])
+def test_a_hard_bounce_of_an_address_no_subscription_has_suppresses_it(client, profile, batch):
+    reported = event(profile, "hard_bounce", data={"email": "old@example.com"})
+
+    response = post(client, [reported] if batch else reported)
+
+    assert response.status_code == (200 if batch else 201), response.content
+    assert SuppressedAddress.objects.is_suppressed("old@example.com")
+    profile.refresh_from_db()
+    assert profile.status == Status.HARD_BOUNCED
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "a batch"])
+def test_an_unsubscribe_click_naming_a_contact_unsubscribes_its_subscription(
+    client, profile, batch
+):
+    from tests.subscriptions.factories import SubscriptionFactory
+
+    subscription = SubscriptionFactory(profile=profile, contact="work@example.com")
+    theirs = SubscriptionFactory(contact="work@example.com")  # another profile's
+    reported = event(profile, "unsubscribe_click", data={"contact": "work@example.com"})
+
+    post(client, [reported] if batch else reported)
+
+    subscription.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (subscription.status, theirs.status) == (Status.UNSUBSCRIBED, Status.SUBSCRIBED)
+
+
 def test_a_click_with_utm_tags_updates_the_profiles_utm(client, profile):
     profile.utm_term = "old term"
     profile.save()
