@@ -310,8 +310,10 @@ def test_it_creates_reads_changes_and_deletes_a_product(as_merchant, database):
     ("changes", "field"),
     [
         ({"price": -1}, "price"),
-        ({"price": "12.50"}, "price"),
+        ({"price": "cheap"}, "price"),
+        ({"price": "1.005"}, "price"),
         ({"price": 1.005}, "price"),
+        ({"price": True}, "price"),
         ({"sku": ""}, "sku"),
         ({"sku": "   "}, "sku"),
         ({"currency": "euro"}, "currency"),
@@ -322,6 +324,60 @@ def test_a_bad_product_is_a_400_naming_the_field(as_merchant, database, changes,
     body = {"database": database.pk, "sku": "CAP", "name": "Cap", "price": 12.5} | changes
     response = as_merchant.post(PRODUCTS, body, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
+    assert not Product.objects.exists()
+
+
+def test_it_creates_a_product_as_the_spec_writes_it(as_merchant, database):
+    body = {"sku": "SKU-AUD-1", "name": "Widget", "price": "9.99"}
+    response = as_merchant.post(PRODUCTS, body, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["sku"], data["name"], data["price"]) == ("SKU-AUD-1", "Widget", 9.99)
+    assert data["database"] == database.pk  # the only database the merchant sees
+    product = Product.objects.get()
+    assert product.price == Decimal("9.99") and product.database == database
+
+
+def test_a_decimal_text_price_is_kept_exact(as_merchant, database, tee):
+    body = {"sku": "BIG", "name": "Big", "price": " 1234567.89 "}
+    assert as_merchant.post(PRODUCTS, body, format="json").status_code == 201
+    assert Product.objects.get(sku="BIG").price == Decimal("1234567.89")
+    response = as_merchant.patch(f"{PRODUCTS}{tee.pk}/", {"price": "0.10"}, format="json")
+    assert response.status_code == 200 and response.json()["price"] == 0.1
+    tee.refresh_from_db()
+    assert tee.price == Decimal("0.10")
+
+
+def test_whoever_sees_several_databases_names_the_products_one(as_merchant, merchant, database):
+    partners = ProfileDatabaseFactory(name="Partners")
+    partners.members.add(merchant)
+    body = {"sku": "CAP", "name": "Cap", "price": "12.50"}
+    response = as_merchant.post(PRODUCTS, body, format="json")
+    assert response.status_code == 400
+    assert "several profile databases" in response.json()["database"][0]
+    assert not Product.objects.exists()
+    response = as_merchant.post(PRODUCTS, body | {"database": partners.pk}, format="json")
+    assert response.status_code == 201 and response.json()["database"] == partners.pk
+
+
+def test_a_change_without_database_keeps_the_products_own(as_merchant, merchant, tee):
+    partners = ProfileDatabaseFactory(name="Partners")
+    partners.members.add(merchant)
+    body = {"sku": "TEE-M", "name": "Tee", "price": "21.00"}
+    response = as_merchant.put(f"{PRODUCTS}{tee.pk}/", body, format="json")
+    assert response.status_code == 200, response.json()
+    tee.refresh_from_db()
+    assert tee.database.name == "Customers" and tee.price == Decimal("21.00")
+
+
+def test_a_user_of_no_database_cannot_create_a_product(api_client, database):
+    stranger = grant(UserFactory(username="sam"), "view_profile", "add_product", "view_product")
+    api_client.force_authenticate(stranger)
+    body = {"sku": "CAP", "name": "Cap", "price": 1}
+    response = api_client.post(PRODUCTS, body, format="json")
+    assert response.status_code == 400 and "database" in response.json()
+    response = api_client.post(PRODUCTS, body | {"database": database.pk}, format="json")
+    assert response.status_code == 400 and "database" in response.json()
     assert not Product.objects.exists()
 
 

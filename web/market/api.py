@@ -1,7 +1,8 @@
 """Products and orders (the market module) over the REST API.
 
 - ``products/``: list (``?database=``, ``?sku=``), create, read, change, delete ``{id, sku,
-  name, price, currency, database}``.
+  name, price, currency, database}``; ``price`` a number or a decimal text, ``database``
+  optional for a user who sees one database.
 - ``orders/``: list (``?database=``, ``?profile_id=``, ``?status=``, ``?number=``), create,
   read, change, delete ``{id, profile_id, number, status, lines: [{sku, quantity, price}],
   total, created_at}``. The lines are written with the order in one transaction: a bad line
@@ -41,11 +42,12 @@ from market.models import (
 from market.roles import VIEW_ORDER
 from profiles.filters import DatabaseFilterSet
 from profiles.models import Profile
-from web.profiles.api.fields import VisibleDatabaseField
+from web.profiles.api.fields import OnlyVisibleDatabase, VisibleDatabaseField
 
 
-class StrictDecimalField(serializers.DecimalField):
-    """An amount of money: a JSON number (never text or true/false), shown as a number."""
+class MoneyField(serializers.DecimalField):
+    """An amount of money: a JSON number or a decimal text (``9.99`` or ``"9.99"``, as an
+    order line's price), never true/false; read as a Decimal, shown as a number."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 12)
@@ -54,7 +56,7 @@ class StrictDecimalField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool | str):
+        if isinstance(data, bool):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -86,16 +88,19 @@ class SameDatabaseMixin:
 
 class ProductSerializer(SameDatabaseMixin, StrictModelSerializer):
     """A product of a profile database: its SKU (unique in the database), name and price
-    (0 or more, a JSON number with at most 2 decimal places). ``database`` is required on
-    create and cannot change afterwards."""
+    (0 or more, a number or a decimal text with at most 2 decimal places). ``database`` may
+    be left out by a user who sees one database (it is that one); it cannot change."""
 
     database = VisibleDatabaseField(
-        help_text="The profile database; required on create, cannot change afterwards."
+        default=OnlyVisibleDatabase(),
+        help_text="The profile database. Optional for a user who may see one database (it "
+        "is that one); whoever sees several names it. It cannot change afterwards.",
     )
-    price = StrictDecimalField(
+    price = MoneyField(
         min_value=0,
         max_value=MAX_PRICE - 1,
-        help_text="The current price: a number, 0 or more, at most 2 decimal places.",
+        help_text='The current price: a number or a decimal text ("9.99"), 0 or more, at '
+        "most 2 decimal places.",
     )
 
     class Meta:
@@ -244,7 +249,7 @@ class OrderSerializer(SameDatabaseMixin, StrictModelSerializer):
         help_text="The profile database: the profile's; cannot change afterwards.",
     )
     lines = LinesField(required=True)
-    total = StrictDecimalField(
+    total = MoneyField(
         max_digits=18,
         read_only=True,
         help_text="The sum of the lines (quantity times price), computed.",
