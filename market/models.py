@@ -2,10 +2,12 @@
 
 A profile database has its products, each known by an SKU unique in the database, and its
 orders: a profile's purchase, numbered by the shop (unique in the database), with a status
-and lines. A line names a product of the order's database by its SKU and keeps the SKU,
-name and price it was sold with (a product renamed, repriced or deleted since changes no
-order). An order's total is the sum of its lines, computed whenever they are written and
-stored, so lists read it without adding lines up.
+and lines. A line names what was sold by its SKU and keeps the SKU, name and price it was
+sold with (a product renamed, repriced or deleted since changes no order). It is linked to
+the product of that SKU in the order's database when there is one; a line of an SKU the
+catalog lacks carries its own price and no product (a shop need not list every product
+here before reporting an order). An order's total is the sum of its lines, computed
+whenever they are written and stored, so lists read it without adding lines up.
 
 Orders come from shops over the API: ``clean_lines`` checks the lines a client sends (each
 error named by its place, ``lines[1].quantity``) and ``Order.save_with_lines`` writes the
@@ -221,7 +223,7 @@ class OrderLine(models.Model):
     def clean(self):
         """Take the product chosen, or the one of the SKU given, of the order's database; the
         line keeps its SKU and name, and its price defaults to the product's. A line whose
-        product was deleted since stays as it was sold."""
+        product was deleted since, or whose SKU the catalog lacks, stays as it was sold."""
         self.sku = (self.sku or "").strip()
         order = getattr(self, "order", None)
         database_id = order.database_id if order is not None else None
@@ -233,8 +235,12 @@ class OrderLine(models.Model):
             return
         if self.product_id is None and self.sku and database_id:
             self.product = Product.objects.filter(database_id=database_id, sku=self.sku).first()
+            if self.product is None and self.price is not None:
+                return  # an SKU the catalog lacks: the line keeps its SKU and its own price
             if self.product is None:
-                raise ValidationError({"product": [f"No product with SKU “{self.sku}”."]})
+                raise ValidationError(
+                    {"product": [f"No product with SKU “{self.sku}”: enter the line's price."]}
+                )
         if self.product is None:
             raise ValidationError({"product": ["Choose a product."]})
         if database_id and self.product.database_id != database_id:
@@ -318,9 +324,11 @@ def clean_lines(database, data):
     """Return an order's lines sent by a client as unsaved ``OrderLine``s, or raise
     ValidationError naming each problem by its place (``lines[1].quantity: …``).
 
-    ``data`` is a list of ``{sku, quantity, price}``: the SKU of a product of ``database``,
-    a whole quantity of at least 1 and a unit price of 0 or more (optional: the product's
-    price). The keys the API shows (``name``, ``amount``…) may be sent back: ignored.
+    ``data`` is a list of ``{sku, quantity, price}``: an SKU, a whole quantity of at least 1
+    and a unit price of 0 or more. A line is linked to the product of its SKU in
+    ``database`` when there is one (its price may then be left out: the product's); a line
+    of an SKU the catalog lacks keeps its SKU and needs its price. The keys the API shows
+    (``name``, ``amount``…) may be sent back: ignored.
     """
     if not isinstance(data, list):
         raise ValidationError({"lines": ["Enter a list of lines {sku, quantity, price}."]})
@@ -341,19 +349,21 @@ def clean_lines(database, data):
     for index, line in enumerate(data):
         sku = line["sku"].strip()
         product = products.get(sku)
-        if product is None:
-            messages.append(
-                f"lines[{index}].sku: Database “{database}” has no product with SKU “{sku}”."
-            )
-            continue
-        price = product.price
         if line.get("price") is not None:
             price, _ = _line_price(line["price"])
+        elif product is not None:
+            price = product.price
+        else:
+            messages.append(
+                f"lines[{index}].price: Database “{database}” has no product with SKU “{sku}”: "
+                "give the line's price."
+            )
+            continue
         lines.append(
             OrderLine(
                 product=product,
-                sku=product.sku,
-                name=product.name,
+                sku=sku,
+                name=product.name if product is not None else "",
                 quantity=line["quantity"],
                 price=price,
             )

@@ -156,3 +156,23 @@ def test_a_profile_of_another_database_is_refused(admin_client, database, tee):
     response = admin_client.post(reverse("admin:market_order_add"), data)
     assert "is not in database" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_a_line_whose_sku_the_catalog_lacks_is_shown_and_kept(admin_client, profile):
+    order = OrderFactory(profile=profile, number="A-10")
+    line = OrderLineFactory(order=order, product=None, sku="NOPE", name="", price=Decimal("2.00"))
+    order.recompute_total()
+    url = reverse("admin:market_order_change", args=[order.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200 and "NOPE" in response.content.decode()
+    data = {"profile": profile.pk, "number": "A-10", "status": "paid", "currency": ""}
+    data |= inline_data(
+        [{"id": line.pk, "order": order.pk, "product": "", "quantity": "3", "price": "2.00"}],
+        initial=1,
+    )
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["errors"]
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert (line.sku, line.product, line.quantity) == ("NOPE", None, 3)
+    assert order.status == "paid" and order.total == Decimal("6.00")

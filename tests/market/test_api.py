@@ -63,7 +63,7 @@ def test_it_creates_an_order_with_its_lines_and_total(as_merchant, profile, tee,
         ({"sku": "MUG", "quantity": 1, "price": -0.01}, "lines[1].price: Enter a price of 0"),
         ({"sku": "MUG", "quantity": 1, "price": 1.234}, "lines[1].price: Enter a price with at"),
         ({"sku": "MUG", "quantity": 1, "price": "cheap"}, "lines[1].price: Enter a price as a"),
-        ({"sku": "NOPE", "quantity": 1}, "lines[1].sku: Database “Customers” has no product"),
+        ({"sku": "NOPE", "quantity": 1}, "lines[1].price: Database “Customers” has no product"),
         ({"quantity": 1}, "lines[1].sku: This key is required"),
         ({"sku": "MUG", "quantity": 1, "discount": 5}, "lines[1].discount: Unknown field"),
         ("MUG", "lines[1]: Enter an object"),
@@ -110,8 +110,57 @@ def test_a_product_of_another_database_is_an_unknown_sku(as_merchant, profile, t
     response = as_merchant.post(ORDERS, order_body(profile), format="json")
     assert response.status_code == 400
     assert response.json()["lines"] == [
-        "lines[1].sku: Database “Customers” has no product with SKU “MUG”."
+        "lines[1].price: Database “Customers” has no product with SKU “MUG”: give the line's price."
     ]
+    lines = [{"sku": "MUG", "quantity": 1, "price": "3.00"}]
+    response = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json")
+    assert response.status_code == 201 and response.json()["lines"][0]["product"] is None
+    assert OrderLine.objects.get().product is None
+
+
+def test_it_accepts_a_line_whose_sku_the_catalog_lacks(as_merchant, profile, database):
+    body = {
+        "profile_id": profile.profile_id,
+        "number": "A-1002",
+        "lines": [{"sku": "NOPE", "quantity": 1, "price": 1}],
+    }
+    response = as_merchant.post(ORDERS, body, format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["total"] == 1.0 and data["database"] == database.pk
+    line = data["lines"][0]
+    assert (line["sku"], line["quantity"], line["price"], line["product"]) == ("NOPE", 1, 1.0, None)
+    stored = OrderLine.objects.get()
+    assert (stored.sku, stored.quantity, stored.price) == ("NOPE", 1, Decimal("1.00"))
+    assert stored.product is None and stored.order.total == Decimal("1.00")
+    listed = as_merchant.get(profile_orders(profile)).json()["results"]
+    assert [order["number"] for order in listed] == ["A-1002"]
+    assert listed[0]["lines"][0]["sku"] == "NOPE" and listed[0]["lines"][0]["price"] == 1.0
+    assert as_merchant.get(ORDERS).json()["results"][0]["lines"] == data["lines"]
+
+
+def test_catalog_and_other_skus_mix_in_one_order(as_merchant, profile, tee):
+    lines = [
+        {"sku": "TEE-M", "quantity": 2},
+        {"sku": " GIFT-CARD ", "quantity": 1, "price": "25.00"},
+    ]
+    response = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["total"] == 64.8  # 2 x 19.90 (the product's price) + 25.00
+    stored = list(OrderLine.objects.order_by("position"))
+    assert [(line.sku, line.product) for line in stored] == [("TEE-M", tee), ("GIFT-CARD", None)]
+    assert stored[0].name == "T-shirt M" and stored[1].name == ""
+
+
+def test_an_order_of_other_skus_can_be_put_back_as_shown(as_merchant, profile):
+    lines = [{"sku": "NOPE", "quantity": 3, "price": 2.5}]
+    order = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json").json()
+    url = f"{ORDERS}{order['id']}/"
+    shown = as_merchant.get(url).json()
+    shown["status"] = "paid"
+    response = as_merchant.put(url, shown, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["total"] == 7.5 and response.json()["lines"][0]["sku"] == "NOPE"
 
 
 def test_a_profile_of_another_database_is_a_400_naming_profile_id(
@@ -180,7 +229,8 @@ def test_a_refused_change_leaves_the_order_as_it_was(as_merchant, profile, tee, 
     url = f"{ORDERS}{order['id']}/"
     bad = {"status": "paid", "lines": [{"sku": "MUG", "quantity": 1}, {"sku": "X", "quantity": 1}]}
     response = as_merchant.patch(url, bad, format="json")
-    assert response.status_code == 400 and response.json()["lines"][0].startswith("lines[1].sku")
+    assert response.status_code == 400
+    assert response.json()["lines"][0].startswith("lines[1].price")
     stored = Order.objects.get()
     assert stored.status == "new" and stored.total == Decimal("48.30")
     assert stored.lines.count() == 2

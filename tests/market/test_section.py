@@ -40,6 +40,18 @@ def test_it_shows_the_profile_s_orders_with_their_lines(client, merchant, profil
     assert "1 order." in html
 
 
+def test_a_line_whose_sku_the_catalog_lacks_shows_as_sold(client, merchant, profile):
+    order = OrderFactory(profile=profile, number="A-1002")
+    OrderLineFactory(
+        order=order, product=None, sku="NOPE", name="", quantity=3, price=Decimal("1.50")
+    )
+    order.recompute_total()
+    client.force_login(merchant)
+    html = client.get(data_url(profile), **HTMX).content.decode()
+    assert "A-1002" in html and "<code>NOPE</code>" in html
+    assert "Not in the catalog" in html and '<td class="num">4.50</td>' in html
+
+
 def test_the_whole_page_shows_it_too(client, merchant, profile, order):
     client.force_login(merchant)
     html = client.get(data_url(profile)).content.decode()

@@ -38,7 +38,11 @@ class OrderLineForm(forms.ModelForm):
     class Meta:
         model = OrderLine
         fields = ["product", "quantity", "price"]
-        help_texts = {"price": "The unit price; empty: the product's price."}
+        help_texts = {
+            "product": "The product of the SKU; empty for an SKU the catalog lacks (the line "
+            "keeps its own price) or once the product is deleted.",
+            "price": "The unit price; empty: the product's price.",
+        }
 
 
 class OrderLineInline(ScopedAdminMixin, admin.TabularInline):

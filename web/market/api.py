@@ -6,8 +6,9 @@
 - ``orders/``: list (``?database=``, ``?profile_id=``, ``?status=``, ``?number=``), create,
   read, change, delete ``{id, profile_id, number, status, lines: [{sku, quantity, price}],
   total, created_at}``. The lines are written with the order in one transaction: a bad line
-  is a 400 naming it (``lines[1].quantity: …``) and nothing is written. ``total`` is
-  computed from the lines (read-only).
+  is a 400 naming it (``lines[1].quantity: …``) and nothing is written. A line is linked to
+  the product of its SKU in the order's database; a line of another SKU keeps its SKU and
+  its own price (required then). ``total`` is computed from the lines (read-only).
 - ``profiles/{profile_id}/orders/``: the profile's orders, newest first.
 
 Access: orders need the market permissions (``market.view_order`` to read, ``add_order``,
@@ -155,7 +156,8 @@ LINE_SCHEMA = {
             "type": "string",
             "minLength": 1,
             "maxLength": SKU_MAX_LENGTH,
-            "description": "The SKU of a product of the order's database (see products/).",
+            "description": "What was sold: the SKU of a product of the order's database "
+            "(see products/), or any other SKU (the line then gives its price).",
         },
         "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
         "price": {
@@ -164,7 +166,7 @@ LINE_SCHEMA = {
             "maximum": float(MAX_PRICE - 1),
             "nullable": True,
             "description": "The unit price, at most 2 decimal places; left out or null: "
-            "the product's price.",
+            "the product's price (required for an SKU that is no product of the database).",
         },
         "name": {"type": "string", "readOnly": True, "description": "The product's name."},
         "amount": {"type": "number", "readOnly": True, "description": "quantity times price."},
@@ -172,7 +174,8 @@ LINE_SCHEMA = {
             "type": "integer",
             "readOnly": True,
             "nullable": True,
-            "description": "The product's id (null once the product is deleted).",
+            "description": "The product's id (null for an SKU that is no product of the "
+            "database, or once the product is deleted).",
         },
     },
 }
