@@ -172,10 +172,22 @@ class VisibleIdField(IdField):
     do not exist for them (``core.scoping.visible``):
 
         pool = VisibleIdField(PromoPool, help_text="…")
+
+    With ``name_field``, its name names it too: a text that is not a whole number (or a
+    whole number no visible object has as id) is looked up by that field among the objects
+    of the serializer's context ``database`` (every visible one without it; a name two of
+    them share is then an error asking for the id):
+
+        type = VisibleIdField(RelationType, name_field="name")
     """
 
-    def __init__(self, model, database="database", **kwargs):
-        self.model, self.database_lookup = model, database
+    default_error_messages = {
+        "no_name": "No {model} named “{name}”{where}: give the id or the name of one.",
+        "several_names": "Several {model}s are named “{name}”: give the id of one.",
+    }
+
+    def __init__(self, model, database="database", name_field=None, **kwargs):
+        self.model, self.database_lookup, self.name_field = model, database, name_field
         kwargs.setdefault("queryset", model._default_manager.all())  # the model, for the schema
         super().__init__(**kwargs)
 
@@ -185,3 +197,32 @@ class VisibleIdField(IdField):
             return self.model._default_manager.none()
         rows = self.model._default_manager.select_related(self.database_lookup)
         return scoping.visible(rows, request.user, self.database_lookup)
+
+    def to_internal_value(self, data):
+        if self.name_field is None or not isinstance(data, str) or not data.strip():
+            return super().to_internal_value(data)
+        if data.strip().isdigit():
+            try:
+                return super().to_internal_value(data)
+            except serializers.ValidationError:
+                if not self._named(data.strip()):
+                    raise
+        return self._by_name(data.strip())
+
+    def _named(self, name):
+        rows = self.get_queryset().filter(**{self.name_field: name})
+        database = self.context.get("database")
+        if database is not None:
+            rows = rows.filter(**{self.database_lookup: database})
+        return list(rows[:2])
+
+    def _by_name(self, name):
+        found = self._named(name)
+        if len(found) == 1:
+            return found[0]
+        model = self.model._meta.verbose_name
+        if found:
+            self.fail("several_names", model=model, name=name)
+        database = self.context.get("database")
+        where = f" in database “{database}”" if database is not None else ""
+        self.fail("no_name", model=model, name=name, where=where)

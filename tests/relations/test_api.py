@@ -88,6 +88,53 @@ def test_it_adds_a_relation_with_properties(as_bob, ann, ben, liked):
     assert relation.properties == {"source": "event"}
 
 
+def test_the_type_may_be_named_by_its_name(as_bob, bob, ann, ben, liked):
+    partners = ProfileDatabaseFactory(name="Partners")
+    partners.members.add(bob)
+    RelationTypeFactory(database=partners, name="liked")  # the same name elsewhere
+    body = {"type": "liked", "profile_id": ben.profile_id, "properties": {"source": "event"}}
+    response = as_bob.post(relations_url(ann), body, format="json")
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["type"] == liked.pk and data["type_name"] == "liked"  # answered by id
+    assert Relation.objects.get().type == liked
+
+
+def test_the_type_may_still_be_its_id_as_text(as_bob, ann, ben, liked):
+    body = {"type": str(liked.pk), "profile_id": ben.profile_id}
+    response = as_bob.post(relations_url(ann), body, format="json")
+    assert response.status_code == 201 and response.json()["type"] == liked.pk
+
+
+def test_a_type_named_by_a_number_is_found_by_its_name(as_bob, ann, ben, database):
+    numbered = RelationTypeFactory(database=database, name="2024")
+    body = {"type": "2024", "profile_id": ben.profile_id}
+    response = as_bob.post(relations_url(ann), body, format="json")
+    assert response.status_code == 201 and response.json()["type"] == numbered.pk
+
+
+@pytest.mark.parametrize("name", ["loved", "Liked"])
+def test_an_unknown_type_name_is_a_400_naming_type(as_bob, bob, ann, ben, liked, name):
+    partners = ProfileDatabaseFactory(name="Partners")
+    partners.members.add(bob)
+    RelationTypeFactory(database=partners, name="loved")  # not of ann's database
+    body = {"type": name, "profile_id": ben.profile_id}
+    response = as_bob.post(relations_url(ann), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["type"] == [
+        f"No relation type named “{name}” in database “Customers”: give the id or the name of one."
+    ]
+    assert not Relation.objects.exists()
+
+
+def test_a_type_name_of_a_hidden_database_is_unknown(as_bob, ann, ben):
+    hidden = ProfileDatabaseFactory(name="Secret")
+    RelationTypeFactory(database=hidden, name="liked")
+    body = {"type": "liked", "profile_id": ben.profile_id}
+    response = as_bob.post(relations_url(ann), body, format="json")
+    assert response.status_code == 400 and "Secret" not in response.json()["type"][0]
+
+
 def test_both_profiles_list_the_relation(as_bob, ann, ben, liked):
     relation = Relation.objects.create(type=liked, from_profile=ann, to_profile=ben)
     mine = as_bob.get(relations_url(ann)).json()["results"]

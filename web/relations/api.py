@@ -4,7 +4,8 @@
   database}``; a type still used by relations answers 409 to a delete.
 - ``profiles/{profile_id}/relations/``: GET the relations on either side of the profile
   (each row names the other profile and the direction); POST ``{type, profile_id,
-  properties, direction}`` relates the profile to another of its database → 201.
+  properties, direction}`` relates the profile to another of its database → 201; ``type``
+  is the relation type's id or its name in the profile's database.
 - ``profiles/{profile_id}/relations/{relation_id}/``: DELETE removes a relation of the
   profile, from either side.
 
@@ -169,7 +170,9 @@ class NewRelationSerializer(StrictSerializer):
 
     type = VisibleIdField(
         RelationType,
-        help_text="A relation type of the profile's database (see relation-types/).",
+        name_field="name",
+        help_text="A relation type of the profile's database (see relation-types/): its id "
+        "or its name, e.g. `liked`. The answer names it by id (`type`) and name (`type_name`).",
     )
     profile_id = StrictCharField(
         max_length=64, help_text="The other profile, of the same database; not this one."
@@ -231,6 +234,7 @@ class ProfileRelationsView(generics.ListCreateAPIView):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
             context["profile"] = self.get_profile()
+            context["database"] = context["profile"].database  # where a type's name is looked up
         return context
 
     def get_queryset(self):
