@@ -8,7 +8,8 @@
 - the profile is found by the email (the form's field mapped to ``email``, required) in the
   form's database: updated when found, created otherwise (recorded as ``import_api``);
 - with the form's ``update_utm`` on, the submission's ``utm`` tags become the profile's
-  (all five: a tag it lacks is cleared, as for a tagged click);
+  (all five: a tag it lacks is cleared, as for a tagged click); a tag is named with or
+  without its ``utm_`` prefix (``source`` is ``utm_source``) and kept by its full name;
 - the submission is kept with all its data — keys no field of the form names too (they are
   not mapped to the profile, and the answer lists them as ``unmapped``) — and recorded as a
   ``form_submitted`` event;
@@ -42,21 +43,33 @@ class SubmitResult:
     unmapped: list = field(default_factory=list)  # data keys no form field names
 
 
+# A tag may be sent without its prefix, as sites name them (``source`` is ``utm_source``).
+UTM_ALIASES = {tag.removeprefix("utm_"): tag for tag in UTM_TAGS} | {tag: tag for tag in UTM_TAGS}
+
+
 def clean_utm(utm):
-    """Return the submission's UTM tags ({} when none); raise ValidationError naming them."""
+    """Return (the submission's UTM tags by their full names, {full name: key sent}); raise
+    ValidationError naming each key sent that is no tag, or is a tag sent twice."""
     if utm is None:
-        return {}
+        return {}, {}
     if not isinstance(utm, dict):
         raise ValidationError({"utm": ['Enter an object of UTM tags, e.g. {"utm_source": …}.']})
-    errors = {}
+    errors, sent = {}, {}
     for key, value in utm.items():
-        if key not in UTM_TAGS:
-            errors[f"utm.{key}"] = [f"Unknown UTM tag; use {', '.join(UTM_TAGS)}."]
+        tag = UTM_ALIASES.get(key)
+        if tag is None:
+            errors[f"utm.{key}"] = [
+                f"Unknown UTM tag; use {', '.join(UTM_TAGS)} (or the same without utm_)."
+            ]
+        elif tag in sent:
+            errors[f"utm.{key}"] = [f"The tag is sent twice, as {sent[tag]} and {key}."]
         elif value is not None and not isinstance(value, str):
             errors[f"utm.{key}"] = ["Enter the tag as text."]
+        sent.setdefault(tag, key)
     if errors:
         raise ValidationError(errors)
-    return {key: value for key, value in utm.items() if value}
+    tags = {UTM_ALIASES[key]: value for key, value in utm.items() if value}
+    return tags, sent
 
 
 def mapped_values(form, data):
@@ -78,15 +91,15 @@ def mapped_values(form, data):
     return values, origin
 
 
-def _renamed(error, origin):
+def _renamed(error, origin, utm_origin=None):
     """Name a profile check's errors by the submission's keys: ``data.<form field>``,
-    ``utm.<tag>``; a required custom field the form lacks as ``data.fields.<name>``."""
+    ``utm.<tag as sent>``; a required custom field the form lacks as ``data.fields.<name>``."""
     renamed = {}
     for key, messages in error.message_dict.items():
         if key in origin:
             renamed[f"data.{origin[key]}"] = messages
         elif key in UTM_TAGS:
-            renamed[f"utm.{key}"] = messages
+            renamed[f"utm.{(utm_origin or {}).get(key, key)}"] = messages
         elif key.startswith("custom_values."):
             renamed[f"data.{CUSTOM_PREFIX}{key.partition('.')[2]}"] = messages
         else:
@@ -107,7 +120,7 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
     utm_problems = data_errors(utm, "utm") if utm is not None else []
     if utm_problems:
         raise ValidationError({"utm": utm_problems})
-    tags = clean_utm(utm)
+    tags, utm_origin = clean_utm(utm)
     anonymous_id = clean_anonymous_id(anonymous_id)
     email_field = form.email_field()
     if email_field is None:  # a form stored before its fields were checked
@@ -130,7 +143,7 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
         else:
             checked = check_profile_values(database, locate(values, profile), profile=profile)
     except ValidationError as error:
-        raise _renamed(error, origin) from None
+        raise _renamed(error, origin, utm_origin) from None
     submitted_at = submitted_at or timezone.now()
     try:
         if profile is None:
@@ -140,7 +153,7 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
             profile = update_profile(profile, checked, source=SOURCE)
             created = False
     except ValidationError as error:  # the email taken meanwhile
-        raise _renamed(error, origin) from None
+        raise _renamed(error, origin, utm_origin) from None
     submission = Submission.objects.create(
         form=form,
         profile=profile,

@@ -156,6 +156,65 @@ def test_utm_updates_the_profile_only_when_the_form_says_so(client, form):
     assert profile.utm_source == "newsletter"
 
 
+def test_utm_tags_may_be_sent_without_their_prefix(client, form):
+    form.update_utm = True
+    form.save()
+    utm = {"source": "tw", "medium": "social", "campaign": "spring", "utm_term": "shoes"}
+    response = submit(client, form, {"email": "x@example.com"}, utm=utm)
+    assert response.status_code == 201, response.json()
+    profile = Profile.objects.get(email="x@example.com")
+    assert (profile.utm_source, profile.utm_medium, profile.utm_campaign) == (
+        "tw",
+        "social",
+        "spring",
+    )
+    assert (profile.utm_term, profile.utm_content) == ("shoes", "")
+    assert Submission.objects.get().utm == {
+        "utm_source": "tw",
+        "utm_medium": "social",
+        "utm_campaign": "spring",
+        "utm_term": "shoes",
+    }
+    response = submit(client, form, {"email": "x@example.com"}, utm={"content": "banner"})
+    assert response.status_code == 201
+    profile.refresh_from_db()
+    assert (profile.utm_content, profile.utm_source) == ("banner", "")
+
+
+def test_the_spec_s_submission_with_a_short_tag_is_taken(client, form):
+    body = {"data": {"email": "x@example.com"}, "utm": {"source": "tw"}}
+    response = client.post(submit_url(form), body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["created"] is True
+    assert Submission.objects.get().utm == {"utm_source": "tw"}
+
+
+@pytest.mark.parametrize(
+    ("utm", "named"),
+    [
+        ({"colour": "red"}, "colour"),
+        ({"utm_colour": "red"}, "utm_colour"),
+        ({"Source": "tw"}, "Source"),
+        ({"source": "tw", "utm_source": "fb"}, "utm_source"),
+        ({"source": 5}, "source"),
+    ],
+)
+def test_a_key_that_is_no_utm_tag_is_refused_naming_it(client, form, utm, named):
+    response = submit(client, form, {"email": "x@example.com"}, utm=utm)
+    assert response.status_code == 400
+    assert named in response.json()["utm"], response.json()
+    assert not Profile.objects.exists() and not Submission.objects.exists()
+
+
+def test_a_too_long_short_tag_is_named_as_sent(client, form):
+    form.update_utm = True
+    form.save()
+    response = submit(client, form, {"email": "x@example.com"}, utm={"campaign": "x" * 201})
+    assert response.status_code == 400
+    assert "at most 200" in str(response.json()["utm"]["campaign"]), response.json()
+    assert not Profile.objects.exists()
+
+
 def test_a_submission_without_the_email_is_refused_naming_the_field(client, form):
     response = submit(client, form, {"name": "Ann"})
     assert response.status_code == 400

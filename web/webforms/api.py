@@ -117,8 +117,10 @@ class SubmitSerializer(StrictSerializer):
     utm = serializers.JSONField(
         required=False,
         allow_null=True,
-        help_text="UTM tags {utm_source, utm_medium, utm_campaign, utm_term, utm_content}: "
-        "the profile's when the form's update_utm is on (a tag left out is cleared).",
+        help_text="UTM tags {utm_source, utm_medium, utm_campaign, utm_term, utm_content}, "
+        "each also accepted without its prefix (`source` is `utm_source`) and kept by its "
+        "full name: the profile's when the form's update_utm is on (a tag left out is "
+        "cleared). Another key is a 400 naming it.",
     )
     anonymous_id = serializers.JSONField(
         required=False,
