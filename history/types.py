@@ -42,6 +42,8 @@ class DataField:
 KINDS = {
     "text": "text",
     "url": "an absolute http(s) URL",
+    "page": "a page's address as reported: an absolute URL or a relative one (any text "
+    "without control characters)",
     "id": "an identifier: a whole number or text",
     "integer": "a whole number",
     "number": "a number",
@@ -211,6 +213,32 @@ def _validates_as_url(value):
 _site_is_valid = functools.lru_cache(maxsize=SITES_REMEMBERED)(_validates_as_url)
 
 
+# C0 and C1 control characters and DEL: no address holds them (NUL no column stores).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_page(value):
+    """Return a page's address as a page reported it (a pixel's URL or referrer), trimmed.
+
+    A page knows its address as it knows it: ``/checkout``, ``https://shop/x`` (an intranet
+    host), ``https://shop.example/p``. Any text is taken, up to ``URL_MAX_LENGTH``
+    characters, except blank text and control characters. It is shown as text, and linked
+    only when it starts with http:// or https:// (``history.models.Event.key_data``).
+    """
+    if not isinstance(value, str):
+        raise ValidationError("Enter the page's address as text, e.g. /checkout.")
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            "Enter the address without control characters (NUL, tab, line break…)."
+        )
+    value = value.strip()
+    if len(value) > URL_MAX_LENGTH:
+        raise ValidationError(f"Enter an address of at most {URL_MAX_LENGTH:,} characters.")
+    if not value:
+        raise ValidationError("Enter the page's address, e.g. /checkout; it is blank.")
+    return clean_line(value)
+
+
 def clean_kind(kind, value):
     """Return the value checked for its kind of data key, or raise ValidationError."""
     if kind == "text":
@@ -224,6 +252,8 @@ def clean_kind(kind, value):
         if not _is_url(value):
             raise ValidationError(message)
         return clean_line(value)
+    if kind == "page":
+        return clean_page(value)
     if kind == "id":
         if isinstance(value, str):
             return clean_line(value)
@@ -419,8 +449,8 @@ EVENT_TYPES = [
         (
             _text("goal", "The goal reached.", required=True),
             DataField("value", "number", "The goal's value."),
-            DataField("url", "url", "The page the pixel fired on."),
-            DataField("referrer", "url", "The page the visitor came from."),
+            DataField("url", "page", "The page the pixel fired on (absolute or relative)."),
+            DataField("referrer", "page", "The page the visitor came from."),
             DataField("ip", "ip", "The visitor's IPv4 address."),
             DataField("geo", "object", "Geodata, e.g. {country, region, city}."),
             DataField("pixel_data", "any", "The pixel's raw data, kept as sent."),

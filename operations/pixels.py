@@ -98,7 +98,7 @@ def check_hit(pixel, *, goal, value=None, url="", referrer="", ip=None, data=Non
     amount = clean_value(value, found)
     for key, given in (("url", url), ("referrer", referrer)):
         if given not in (None, "") and not isinstance(given, str):
-            raise ValidationError({key: ["Enter an absolute http(s) URL."]})
+            raise ValidationError({key: ["Enter the page's address as text, e.g. /checkout."]})
     if ip not in (None, ""):
         try:
             ip = clean_ip(ip)

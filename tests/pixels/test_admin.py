@@ -60,3 +60,13 @@ def test_a_pixel_is_added_with_its_goals(dana, database):
     )
     assert response.status_code == 302
     assert list(database.pixels.get().goals.values_list("name", flat=True)) == ["purchase"]
+
+
+@pytest.mark.parametrize("address", ["javascript:alert(1)", '"><script>alert(1)</script>'])
+def test_a_hit_s_address_is_shown_as_escaped_text(dana, database, address):
+    hit = AnonymousHitFactory(pixel=PixelFactory(database=database), url=address, referrer=address)
+    for page in ("changelist", "change"):
+        args = [hit.pk] if page == "change" else []
+        html = dana.get(reverse(f"admin:pixels_anonymoushit_{page}", args=args)).content.decode()
+        assert "<script>alert(1)" not in html and 'href="javascript' not in html
+        assert "alert(1)" in html

@@ -160,14 +160,56 @@ def test_a_hit_of_an_anonymous_visitor_is_kept_until_it_is_known(client, pixel):
 
 
 @pytest.mark.parametrize(
+    "address",
+    [
+        "/checkout",
+        "https://shop/x",
+        "checkout?step=2#pay",
+        "//cdn.example/p",
+        "/my page/é",
+        "javascript:alert(1)",
+        pytest.param("/" + "p" * 8191, id="8192-characters"),
+    ],
+)
+def test_a_page_reports_its_address_as_it_knows_it(client, pixel, profile, address):
+    response = hit(
+        client,
+        pixel,
+        goal="view",
+        url=address,
+        referrer=address,
+        profile_id=profile.profile_id,
+    )
+    assert response.status_code == 201, response.json()
+    event = Event.objects.get(type="pixel")
+    assert (event.data["url"], event.data["referrer"]) == (address, address)
+    response = hit(client, pixel, goal="view", url=f" {address} ", anonymous_id="cookie-1")
+    assert response.status_code == 201, response.json()
+    assert AnonymousHit.objects.get().url == address  # trimmed
+
+
+def test_an_event_of_type_pixel_takes_a_relative_url_too(client, profile):
+    body = {"profile_id": profile.profile_id, "type": "pixel", "data": {"goal": "view"}}
+    body["data"] |= {"url": "/checkout", "referrer": "https://intranet/home"}
+    response = client.post("/api/v1/events/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert Event.objects.get(type="pixel").data["url"] == "/checkout"
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"goal": "unknown"}, "goal"),
         ({"goal": 7}, "goal"),
         ({"value": "12"}, "value"),
         ({"value": True}, "value"),
-        ({"url": "not a url"}, "url"),
-        ({"referrer": "javascript:alert(1)"}, "referrer"),
+        ({"url": 5}, "url"),
+        ({"referrer": ["https://shop.example/"]}, "referrer"),
+        ({"url": "/check\x00out"}, "url"),
+        ({"url": "/check\nout"}, "url"),
+        ({"referrer": "/a\tb"}, "referrer"),
+        ({"url": "   "}, "url"),
+        pytest.param({"url": "/" + "p" * 8192}, "url", id="8193-characters"),
         ({"ip": "999.1.1.1"}, "ip"),
         ({"data": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": 1}}}}}}}}}, "data"),
         ({"anonymous_id": "   "}, "anonymous_id"),

@@ -67,3 +67,21 @@ def test_the_part_reads_as_many_rows_whatever_the_history(
     assert html.count('<details class="pixel-raw">') == 20
     assert "The latest 20 are shown" in html
     assert queries() == few
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["javascript:alert(1)", '"><script>alert(1)</script>', "/checkout", "https://shop/x"],
+)
+def test_a_reported_address_is_shown_escaped_and_never_a_script_link(client, bob, profile, address):
+    pixel_event(profile, url=address, referrer=address)
+    client.force_login(bob)
+    html = client.get(data_url(profile)).content.decode()
+    part = html[html.index('id="part-pixels"') :]
+    assert "<script>alert(1)" not in html and 'href="javascript' not in html
+    assert 'href="/checkout"' not in html and 'href="https://shop/x"' not in part
+    escaped = address.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert escaped.replace('"', "&quot;") in part
+    history = client.get(reverse("history:profile", args=[profile.profile_id])).content.decode()
+    assert "<script>alert(1)" not in history and 'href="javascript' not in history
+    assert 'href="/checkout"' not in history  # only http(s) addresses are links

@@ -149,10 +149,14 @@ class HitSerializer(StrictSerializer):
         help_text="A number: the value reached (the goal's value when left out).",
     )
     url = serializers.JSONField(
-        required=False, help_text="The page the pixel fired on (an absolute http(s) URL)."
+        required=False,
+        help_text="The page the pixel fired on, as the page knows it: absolute "
+        "(`https://shop.example/p`) or relative (`/checkout`); any text of at most 8,192 "
+        "characters without control characters.",
     )
     referrer = serializers.JSONField(
-        required=False, help_text="The page the visitor came from (an absolute http(s) URL)."
+        required=False,
+        help_text="The page the visitor came from, absolute or relative (as `url`).",
     )
     ip = serializers.JSONField(
         required=False,
