@@ -87,8 +87,9 @@ def test_a_csv_import_reports_every_row_and_fills_a_segment(database, bob):
     lines = report_lines(job)
     assert lines[0] == ["row", "status", "profile_id", "errors"]
     assert [line[:2] for line in lines[1:]] == [["1", "created"], ["2", "error"], ["3", "created"]]
-    assert "email: Enter a valid email address." in lines[2][3]
-    assert job.error_samples[0].startswith("Row 2: email:")
+    # Each error names the file's column: E-mail, Plan (not email, fields.plan).
+    assert lines[2][3] == "E-mail: Enter a valid email address.; Plan: Enter one of: gold, silver."
+    assert job.error_samples[0].startswith("Row 2: E-mail:")
     segment = Segment.objects.get(name="Spring fair")
     assert sorted(segment.profiles.values_list("email", flat=True)) == [
         "ann@example.com",
