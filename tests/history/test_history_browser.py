@@ -106,6 +106,18 @@ def test_the_filter_keeps_the_data_tab_in_the_url(logged_in_page, live_server, d
     assert rows(page) == ["open"]
 
 
+def test_the_custom_range_fits_a_phone(logged_in_page, live_server, database):
+    profile = ProfileFactory(database=database)
+    page = logged_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/profiles/{profile.profile_id}/history/?period=custom")
+
+    form = page.locator(".history-filter").bounding_box()
+    for name in ("since", "until"):
+        field = page.locator(f"input[name={name}]").bounding_box()
+        assert form["x"] <= field["x"] and field["x"] + field["width"] <= form["x"] + form["width"]
+
+
 def test_times_show_in_the_browsers_time_zone(browser, live_server, bob, database):
     profile = ProfileFactory(database=database)
     make_event(profile, "open", when=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
