@@ -67,8 +67,13 @@ class ProfileFilter(DatabaseFilterSet):
         return queryset.filter(email=normalize_email(value))
 
     def filter_phone(self, queryset, name, value):
-        try:
-            number = normalize_phone(value)
-        except Exception:  # an unparseable phone matches nothing
-            return queryset.none()
-        return queryset.filter(Q(phone_index__number=number)).distinct()
+        text = value.strip()
+        # Phones are kept in E.164; its "+" is often left out, or sent unencoded in a query
+        # string, where it reads as a space (stripped above).
+        for candidate in (text, f"+{text}") if text[:1].isdigit() else (text,):
+            try:
+                number = normalize_phone(candidate)
+            except ValidationError:  # not a phone: the next reading, or no match
+                continue
+            return queryset.filter(Q(phone_index__number=number)).distinct()
+        return queryset.none()

@@ -182,6 +182,9 @@ def test_it_filters_by_phone_in_any_format(client, database):
     ProfileFactory(database=database, phones=["+12025550180"])
     assert ids(client.get(URL, {"phone": "+1 (202) 555-0179"})) == {ann.profile_id}
     assert ids(client.get(URL, {"phone": "not a phone"})) == set()
+    # Its country code without the "+", or a "+" a query string turned into a space.
+    assert ids(client.get(URL, {"phone": "12025550179"})) == {ann.profile_id}
+    assert ids(client.get(f"{URL}?phone=+12025550179")) == {ann.profile_id}
 
 
 def test_it_looks_profiles_up_by_md5_xxh_and_profile_id(client, database):
