@@ -16,7 +16,7 @@ from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, router
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, OrderBy, OuterRef, Subquery
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from . import keyset, scoping
+from .collation import Alphabetical
 from .fieldtypes import parse_options
 from .keyset import estimated_count
 from .text import INT64_MAX, whole_number
@@ -92,18 +93,32 @@ UNSORTABLE_MESSAGE = (
 
 
 def _keyset_order(queryset):
-    """Return (field names, descending) when ``queryset`` is ordered in one direction by
-    non-null columns of its own table ending with its primary key, else None."""
+    """Return (fields, descending) when ``queryset`` is ordered in one direction by non-null
+    columns of its own table ending with its primary key, else None: each field a name, or
+    a text in alphabetical order (``Alphabetical(name)``, as ``core.keyset`` takes them)."""
     if not queryset.query.order_by and not queryset.query.default_ordering:
         return None
     ordering = tuple(queryset.query.order_by) or tuple(queryset.model._meta.ordering or ())
     ordering = tuple(dict.fromkeys(ordering))  # the changelist may repeat its tie-break
-    if not ordering or not all(isinstance(name, str) for name in ordering):
+    if not ordering:
         return None
-    directions = {name.startswith("-") for name in ordering}
-    names = [name.lstrip("-") for name in ordering]
+    fields, directions = [], set()
+    for item in ordering:
+        if isinstance(item, str):
+            fields.append(item.lstrip("-"))
+            directions.add(item.startswith("-"))
+        elif (
+            isinstance(item, OrderBy)
+            and isinstance(item.expression, Alphabetical)
+            and isinstance(item.expression.source_expressions[0], F)
+        ):
+            fields.append(item.expression)
+            directions.add(item.descending)
+        else:
+            return None
+    names = [keyset.column_name(field) for field in fields]
     opts = queryset.model._meta
-    if len(directions) != 1 or names[-1] not in {"pk", opts.pk.name, opts.pk.attname}:
+    if len(directions) != 1 or fields[-1] not in {"pk", opts.pk.name, opts.pk.attname}:
         return None
     for name in names[:-1]:
         try:
@@ -114,7 +129,7 @@ def _keyset_order(queryset):
         # this table's. NULLs would fall out of the row comparison.
         if not field.concrete or field.null or (field.is_relation and name != field.attname):
             return None
-    return names, directions.pop()
+    return fields, directions.pop()
 
 
 def cursor_of(fields, row):
@@ -224,7 +239,7 @@ class KeysetChangeList(ChangeList):
         if self.sort is None:
             return super().get_ordering(request, queryset)
         column, descending = self.sort
-        return [("-" if descending else "") + name for name in self.offered_orders[column]]
+        return keyset.ordering(self.offered_orders[column], descending)
 
     def get_ordering_field_columns(self):
         """The columns the headings show as sorted: the one sorted by, or in the default
@@ -296,7 +311,7 @@ class KeysetChangeList(ChangeList):
     def _order_fields(self):
         """The model fields of the order's columns before the key (none in the key's order)."""
         fields, _ = self.keyset_order
-        return [self.lookup_opts.get_field(name) for name in fields[:-1]]
+        return [self.lookup_opts.get_field(keyset.column_name(field)) for field in fields[:-1]]
 
     def _cursor_of(self, row):
         return cursor_of([*self._order_fields, self.lookup_opts.pk], row)
@@ -354,8 +369,9 @@ class KeysetPagesMixin:
     ``EstimatedCountPaginator``.
 
     ``keyset_orders`` names the columns of ``list_display`` people may sort by, each with the
-    columns of an index that orders the rows that way, ending with the id; the others are
-    not offered (``get_keyset_orders`` may depend on the request).
+    columns of an index that orders the rows that way, ending with the id (a text people
+    read in alphabetical order as ``Alphabetical(name)``, its index on the collated column);
+    the others are not offered (``get_keyset_orders`` may depend on the request).
     """
 
     keyset_orders = {}

@@ -4,6 +4,10 @@ carry the position of the last (first) row shown, and a page is the rows after (
 Each page is one range query an index on the same columns answers, as fast at page 20,000
 as at page 1 (an OFFSET reads and drops every row before the page). A position travels in
 the URL as a cursor, the row's values of those columns as URL-safe base64 of JSON.
+
+A text column people read in alphabetical order is named ``Alphabetical("last_name")``
+(``core.collation``): the order and the comparison with a position are the collated
+column's, which its index (on the collated column) serves; the cursor holds the raw value.
 """
 
 import base64
@@ -15,6 +19,7 @@ from django.db import connections
 from django.db.models import F
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 
+from .collation import Alphabetical
 from .text import INT64_MAX
 
 CURSOR_MAX_LENGTH = 2000
@@ -27,6 +32,29 @@ class Page:
     has_next: bool
     first_cursor: str = ""
     last_cursor: str = ""
+
+
+def column_name(field):
+    """Return the model field's name of an order's ``field``: a name, or
+    ``Alphabetical(name)``."""
+    if isinstance(field, Alphabetical):
+        return field.source_expressions[0].name
+    return field
+
+
+def expression(field):
+    """Return what a position is compared with: the column, or the collated column."""
+    return field if isinstance(field, Alphabetical) else F(field)
+
+
+def ordering(fields, descending=False):
+    """Return the ``order_by()`` arguments ordering by ``fields``, all one way."""
+    return [
+        (f"-{field}" if descending else field)
+        if isinstance(field, str)
+        else (field.desc() if descending else field.asc())
+        for field in fields
+    ]
 
 
 def encode_cursor(values):
@@ -76,10 +104,11 @@ def decode_cursor(cursor, fields):
 
 
 def page(queryset, fields, *, descending=False, after=None, before=None, size=25, cursor_of=None):
-    """Return the ``Page`` of ``queryset`` ordered by ``fields`` (the last one unique: the id)
-    after the position ``after``, before ``before``, or the first; ``cursor_of(row)`` writes
-    a row's position (by default its values of ``fields`` as text, ``encode_cursor``)."""
-    columns = Tuple(*(F(name) for name in fields))
+    """Return the ``Page`` of ``queryset`` ordered by ``fields`` (the last one unique: the id;
+    a text may be ``Alphabetical``) after the position ``after``, before ``before``, or the
+    first; ``cursor_of(row)`` writes a row's position (by default its values of ``fields``,
+    ``encode_cursor``)."""
+    columns = Tuple(*(expression(field) for field in fields))
     if after is not None:
         queryset = queryset.filter(
             (TupleLessThan if descending else TupleGreaterThan)(columns, after)
@@ -89,8 +118,7 @@ def page(queryset, fields, *, descending=False, after=None, before=None, size=25
             (TupleGreaterThan if descending else TupleLessThan)(columns, before)
         )
     backwards = before is not None
-    prefix = "-" if descending != backwards else ""
-    rows = list(queryset.order_by(*(prefix + name for name in fields))[: size + 1])
+    rows = list(queryset.order_by(*ordering(fields, descending != backwards))[: size + 1])
     more, rows = len(rows) > size, rows[:size]
     if backwards:
         rows.reverse()
@@ -100,7 +128,7 @@ def page(queryset, fields, *, descending=False, after=None, before=None, size=25
     if cursor_of is None:
 
         def cursor_of(row):
-            return encode_cursor(getattr(row, name) for name in fields)
+            return encode_cursor(getattr(row, column_name(field)) for field in fields)
 
     if rows:
         result.first_cursor, result.last_cursor = cursor_of(rows[0]), cursor_of(rows[-1])
