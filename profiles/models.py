@@ -23,7 +23,7 @@ from django.core.validators import (
     MinValueValidator,
 )
 from django.db import connection, models, transaction
-from django.db.models import Field, Q
+from django.db.models import F, Field, Q
 from django.db.models.base import ModelState
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Upper
@@ -34,6 +34,7 @@ from django.utils.text import slugify
 
 from audit.signals import log_updates
 from core import scoping
+from core.collation import Alphabetical
 from core.status import Status
 from core.text import (
     country_code_validator,
@@ -508,8 +509,15 @@ class Profile(models.Model):
             # index for any part of them (migration 0006, PostgreSQL only: no Meta index can
             # say it).
             # The list's orders (web.profiles.views.listing.SORTS): a page after a cursor
-            # is read from the index, at page 1 or 20,000 alike.
-            models.Index(fields=["last_name", "first_name", "id"], name="profile_name_sort"),
+            # is read from the index, at page 1 or 20,000 alike. Names in alphabetical
+            # order: the collated columns (ICU's root collation on PostgreSQL, SQLite's
+            # "alphabetical"; core.collation), the columns' own collation staying C.
+            models.Index(
+                Alphabetical("last_name"),
+                Alphabetical("first_name"),
+                F("id"),
+                name="profile_name_alphabetical",
+            ),
             models.Index(fields=["email", "id"], name="profile_email_sort"),
             models.Index(fields=["status", "id"], name="profile_status_sort"),
             # The admin's sort by creation; the date filter's ranges too.

@@ -29,6 +29,7 @@ from core.admin import (
     add_check_errors,
     count_of,
 )
+from core.collation import Alphabetical
 from core.fieldtypes import is_empty
 from core.text import normalize_phone
 from operations.profiles import create_profile, delete_profile, update_profile
@@ -247,7 +248,7 @@ class ProfileAdmin(KeysetPagesMixin, ScopedAdminMixin, SummarisedDeleteMixin, ad
     keyset_orders = {
         "profile_id": ["profile_id", "id"],
         "email": ["email", "id"],
-        "name": ["last_name", "first_name", "id"],
+        "name": [Alphabetical("last_name"), Alphabetical("first_name"), "id"],
         "status": ["status", "id"],
         "created_at": ["created_at", "id"],
     }

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from core import keyset
+from core.collation import Alphabetical
 from core.htmx import ANY_TARGET, answer
 from core.status import Status
 from core.text import whole_number
@@ -28,9 +29,10 @@ PAGE_SIZE = 25
 # The list's orders: ?sort=<key> ascending, ?sort=-<key> descending. Each ends with the id
 # (a unique tie-break for keyset pages) and has an index on the same columns
 # (Profile.Meta.indexes; "created" is the id's order: ids are given in order of creation).
+# Names are in alphabetical order, case and accents aside (core.collation).
 SORTS = {
     "created": ("id",),
-    "name": ("last_name", "first_name", "id"),
+    "name": (Alphabetical("last_name"), Alphabetical("first_name"), "id"),
     "email": ("email", "id"),
     "status": ("status", "id"),
 }
