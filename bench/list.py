@@ -32,6 +32,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+from core import keyset  # noqa: E402
 from core.keyset import encode_cursor  # noqa: E402
 from profiles.models import Profile  # noqa: E402
 from web.profiles.views.listing import PAGE_SIZE, SORTS  # noqa: E402
@@ -64,8 +65,9 @@ def main():
     print(f"{total:,} profiles on {connection.vendor}; p50 / p95 in ms over {args.runs} runs")
     for key, fields in SORTS.items():
         for sort in (key, f"-{key}"):
-            ordering = [("-" if sort.startswith("-") else "") + name for name in fields]
-            queryset = Profile.objects.order_by(*ordering).values_list(*fields)
+            ordering = keyset.ordering(fields, descending=sort.startswith("-"))
+            names = [keyset.column_name(field) for field in fields]
+            queryset = Profile.objects.order_by(*ordering).values_list(*names)
             cursor = encode_cursor(queryset[DEEP_PAGE * PAGE_SIZE])
             p50, p95, _ = timed(client, {"sort": sort}, args.runs)
             deep50, deep95, response = timed(client, {"sort": sort, "after": cursor}, args.runs)

@@ -62,6 +62,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from config.wsgi import settle  # noqa: E402
+from core import keyset  # noqa: E402
 from core.admin import DEEPEST_BY_NUMBER  # noqa: E402
 from core.keyset import encode_cursor  # noqa: E402
 from demo.management.commands.seed_scale import BUSIEST_EMAIL  # noqa: E402
@@ -69,7 +70,7 @@ from history.models import Event  # noqa: E402
 from profiles.models import Profile, ProfileDatabase  # noqa: E402
 from subscriptions.models import Subscription  # noqa: E402
 from web.profiles.sections import sections  # noqa: E402
-from web.profiles.views.listing import PAGE_SIZE  # noqa: E402
+from web.profiles.views.listing import PAGE_SIZE, SORTS  # noqa: E402
 
 DATABASE = "Scale test"
 EMPTY_EMAIL = "empty@scale.example"
@@ -292,8 +293,9 @@ def list_measures(database, busiest):
             ),
         )
     )
-    by_name = Profile.objects.order_by("last_name", "first_name", "id")
-    deep_row = by_name.values_list("last_name", "first_name", "id")[DEEP_PAGE * PAGE_SIZE]
+    by_name = Profile.objects.order_by(*keyset.ordering(SORTS["name"]))
+    names = [keyset.column_name(field) for field in SORTS["name"]]
+    deep_row = by_name.values_list(*names)[DEEP_PAGE * PAGE_SIZE]
     measures.append(
         Measure(
             "list",
@@ -430,7 +432,6 @@ def sorted_admin_measures(model, base, per_page, deep, busiest):
     against the bare keyset SQL of the same rows."""
     from django.contrib import admin
     from django.contrib.messages.storage.fallback import FallbackStorage
-    from django.db.models import F
     from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
     from django.test import RequestFactory
 
@@ -449,7 +450,7 @@ def sorted_admin_measures(model, base, per_page, deep, busiest):
     measures = []
     for column, columns in model_admin.get_keyset_orders(request).items():
         number = changelist.list_display.index(column)
-        fields = [model._meta.get_field(c) for c in columns[:-1]]
+        fields = [model._meta.get_field(keyset.column_name(c)) for c in columns[:-1]]
         label = f"{name}{' of the busiest profile' if params else ''}: sorted by {column}"
         # Led by a relation's column, the page reads its rows without the join (the related
         # rows by their ids: core.admin.KeysetChangeList._page_queryset); so does the bare SQL.
@@ -461,15 +462,15 @@ def sorted_admin_measures(model, base, per_page, deep, busiest):
                 f"{label}: page 1",
                 url,
                 target=PAGE_P95,
-                keyset=keyset_bare(rows.order_by(*columns), per_page),
+                keyset=keyset_bare(rows.order_by(*keyset.ordering(columns)), per_page),
             )
         )
         for descending in (False, True):
-            order = [f"-{c}" if descending else c for c in columns]
+            order = keyset.ordering(columns, descending)
             row = rows.order_by(*order)[rows_in - 1]
             cursor = cursor_of([*fields, model._meta.pk], row)  # as its "Next" link has it
             after = (TupleLessThan if descending else TupleGreaterThan)(
-                Tuple(*(F(c) for c in columns)),
+                Tuple(*(keyset.expression(c) for c in columns)),
                 [getattr(row, f.attname) for f in fields] + [row.pk],
             )
             sign = "-" if descending else ""
