@@ -458,15 +458,20 @@ def count_of(model, field):
 class ScopedAdminMixin:
     """List, show and edit only rows of the profile databases the staff member may see.
 
-    ``database_path`` is the lookup from the rows to their database. A foreign key to a
-    model whose admin is scoped too (a database, a profile, a segment) accepts only the
+    ``database_path`` is the lookup from the rows to their database; an admin whose rows
+    are seen by another rule (catalog-wide products) overrides ``scope``. A foreign key to
+    a model whose admin is scoped too (a database, a profile, a segment) accepts only the
     rows that admin shows, a raw id typed in included.
     """
 
     database_path = "database"
 
+    def scope(self, rows, user):
+        """Return the rows of ``rows`` this admin shows ``user``."""
+        return scoping.visible(rows, user, self.database_path)
+
     def get_queryset(self, request):
-        return scoping.visible(super().get_queryset(request), request.user, self.database_path)
+        return self.scope(super().get_queryset(request), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         target = db_field.related_model
@@ -481,7 +486,7 @@ def visible_in_admin(admin_site, model, user):
     rows = model._default_manager.all()
     model_admin = admin_site._registry.get(model)
     if isinstance(model_admin, ScopedAdminMixin):
-        rows = scoping.visible(rows, user, model_admin.database_path)
+        rows = model_admin.scope(rows, user)
     return rows
 
 

@@ -58,9 +58,14 @@ def hold_batch_slot(items):
 class UniqueRaceMixin:
     """Two requests writing the same unique key at once (a name, a SKU, an order number):
     both pass the serializer's check, the loser's INSERT or UPDATE fails on the unique
-    constraint, and its IntegrityError is a 400 naming ``unique_field``, like the check."""
+    constraint, and its IntegrityError is a 400 naming ``unique_field``, like the check
+    (with the message of ``unique_error``)."""
 
     unique_field = None
+
+    def unique_error(self, serializer):
+        """Return the message of the 400 the loser of a race gets."""
+        return "It is already taken in this database."
 
     def perform_create(self, serializer):
         self._saving(serializer)
@@ -74,5 +79,5 @@ class UniqueRaceMixin:
                 serializer.save()
         except IntegrityError:
             raise serializers.ValidationError(
-                {self.unique_field: ["It is already taken in this database."]}
+                {self.unique_field: [self.unique_error(serializer)]}
             ) from None
