@@ -1,12 +1,15 @@
 """Products and orders (the market module).
 
-A profile database has its products, each known by an SKU unique in the database, and its
-orders: a profile's purchase, numbered by the shop (unique in the database), with a status
-and lines. A line names what was sold by its SKU and keeps the SKU, name and price it was
-sold with (a product renamed, repriced or deleted since changes no order). It is linked to
-the product of that SKU in the order's database when there is one; a line of an SKU the
-catalog lacks carries its own price and no product (a shop need not list every product
-here before reporting an order). An order's total is the sum of its lines, computed
+A profile database has its products, each known by an SKU unique in the database; a
+product without a database is catalog-wide: sold in every database, its SKU unique among
+the catalog-wide products (a database may have a product of the same SKU: that one is its
+own). A database has its orders: a profile's purchase, numbered by the shop (unique in the
+database), with a status and lines. A line names what was sold by its SKU and keeps the
+SKU, name and price it was sold with (a product renamed, repriced or deleted since changes
+no order). It is linked to the product of that SKU in the order's database when there is
+one, else to the catalog-wide product of that SKU; a line of an SKU the catalog lacks
+carries its own price and no product (a shop need not list every product here before
+reporting an order). An order's total is the sum of its lines, computed
 whenever they are written and stored, so lists read it without adding lines up.
 
 Orders come from shops over the API: ``clean_lines`` checks the lines a client sends (each
@@ -22,7 +25,9 @@ from django.db import models, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from core import scoping
 from core.text import check_text, validate_text
+from market.roles import VIEW_PRODUCT
 
 SKU_MAX_LENGTH = 100
 NUMBER_MAX_LENGTH = 100
@@ -42,17 +47,44 @@ currency_validator = RegexValidator(
 )
 
 
+class ProductQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the products of the databases ``user`` may see and, to who may view
+        products, every catalog-wide one: it is of no database, no membership to check."""
+        in_databases = scoping.visible(self, user)
+        if not (user.is_active and user.has_perm(VIEW_PRODUCT)):
+            return in_databases
+        return in_databases | self.filter(database__isnull=True)
+
+    def for_database(self, database, skus):
+        """Return {sku: product} for ``skus`` in an order of ``database``: the database's
+        own product of an SKU, else the catalog-wide one."""
+        rows = self.filter(Q(database=database) | Q(database__isnull=True), sku__in=skus)
+        products = {}
+        for product in rows:
+            if product.database_id is not None or product.sku not in products:
+                products[product.sku] = product
+        return products
+
+
 class Product(models.Model):
-    """Something a database's shops sell, known by its SKU."""
+    """Something a database's shops sell (or every database's, when catalog-wide), known by
+    its SKU."""
 
     database = models.ForeignKey(
-        "profiles.ProfileDatabase", on_delete=models.CASCADE, related_name="products"
+        "profiles.ProfileDatabase",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="products",
+        help_text="Empty: a catalog-wide product, sold in every database.",
     )
     sku = models.CharField(
         "SKU",
         max_length=SKU_MAX_LENGTH,
         validators=[validate_text],
-        help_text="The stock keeping unit, unique in the database.",
+        help_text="The stock keeping unit, unique in the database (or among the catalog-wide "
+        "products).",
     )
     name = models.CharField(max_length=200, validators=[validate_text])
     price = models.DecimalField(
@@ -70,15 +102,27 @@ class Product(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ProductQuerySet.as_manager()
+
     class Meta:
         ordering = ["sku", "id"]
         constraints = [
             models.UniqueConstraint(fields=["database", "sku"], name="unique_product_sku"),
+            # NULLs are distinct in the one above: the catalog-wide products need their own.
+            models.UniqueConstraint(
+                fields=["sku"],
+                condition=Q(database__isnull=True),
+                name="unique_catalog_product_sku",
+            ),
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
         ]
 
     def __str__(self):
         return f"{self.sku} {self.name}"
+
+    @property
+    def is_catalog_wide(self):
+        return self.database_id is None
 
     def clean(self):
         """Trim the SKU and the name; neither may be blank."""
@@ -221,9 +265,10 @@ class OrderLine(models.Model):
         return (self.quantity or 0) * (self.price or Decimal(0))
 
     def clean(self):
-        """Take the product chosen, or the one of the SKU given, of the order's database; the
-        line keeps its SKU and name, and its price defaults to the product's. A line whose
-        product was deleted since, or whose SKU the catalog lacks, stays as it was sold."""
+        """Take the product chosen, or the one of the SKU given (the order's database's, else
+        the catalog-wide one); the line keeps its SKU and name, and its price defaults to the
+        product's. A line whose product was deleted since, or whose SKU the catalog lacks,
+        stays as it was sold."""
         self.sku = (self.sku or "").strip()
         order = getattr(self, "order", None)
         database_id = order.database_id if order is not None else None
@@ -234,7 +279,7 @@ class OrderLine(models.Model):
         if self.product_id is None and kept:
             return
         if self.product_id is None and self.sku and database_id:
-            self.product = Product.objects.filter(database_id=database_id, sku=self.sku).first()
+            self.product = Product.objects.for_database(database_id, [self.sku]).get(self.sku)
             if self.product is None and self.price is not None:
                 return  # an SKU the catalog lacks: the line keeps its SKU and its own price
             if self.product is None:
@@ -243,7 +288,7 @@ class OrderLine(models.Model):
                 )
         if self.product is None:
             raise ValidationError({"product": ["Choose a product."]})
-        if database_id and self.product.database_id != database_id:
+        if database_id and self.product.database_id not in (None, database_id):
             raise ValidationError({"product": ["Choose a product of the order's database."]})
         if not self.name or not stored or stored["product_id"] != self.product_id:
             self.name = self.product.name  # as sold: kept when the product is renamed
@@ -326,8 +371,9 @@ def clean_lines(database, data):
 
     ``data`` is a list of ``{sku, quantity, price}``: an SKU, a whole quantity of at least 1
     and a unit price of 0 or more. A line is linked to the product of its SKU in
-    ``database`` when there is one (its price may then be left out: the product's); a line
-    of an SKU the catalog lacks keeps its SKU and needs its price. The keys the API shows
+    ``database`` when there is one, else to the catalog-wide product of its SKU (its price
+    may then be left out: the product's); a line of an SKU the catalog lacks keeps its SKU
+    and needs its price. The keys the API shows
     (``name``, ``amount``…) may be sent back: ignored.
     """
     if not isinstance(data, list):
@@ -344,7 +390,7 @@ def clean_lines(database, data):
     if messages:
         raise ValidationError({"lines": messages})
     skus = {line["sku"].strip() for line in data}
-    products = {p.sku: p for p in Product.objects.filter(database=database, sku__in=skus)}
+    products = Product.objects.for_database(database, skus)
     lines = []
     for index, line in enumerate(data):
         sku = line["sku"].strip()
@@ -355,8 +401,8 @@ def clean_lines(database, data):
             price = product.price
         else:
             messages.append(
-                f"lines[{index}].price: Database “{database}” has no product with SKU “{sku}”: "
-                "give the line's price."
+                f"lines[{index}].price: Database “{database}” has no product with SKU “{sku}” "
+                "and no catalog-wide product has it: give the line's price."
             )
             continue
         lines.append(

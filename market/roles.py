@@ -8,6 +8,7 @@ one by one.
 
 MARKET_GROUP = "Market"
 VIEW_ORDER = "market.view_order"  # who sees orders: the API, the Data section, the admin
+VIEW_PRODUCT = "market.view_product"  # who sees the catalog-wide products (of no database)
 MARKET_PERMISSIONS = [
     "view_product",
     "add_product",

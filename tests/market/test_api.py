@@ -4,6 +4,7 @@ total computed) and profiles/{profile_id}/orders/, all behind the market permiss
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from market.models import Order, OrderLine, Product
 from tests.conftest import grant
@@ -110,7 +111,8 @@ def test_a_product_of_another_database_is_an_unknown_sku(as_merchant, profile, t
     response = as_merchant.post(ORDERS, order_body(profile), format="json")
     assert response.status_code == 400
     assert response.json()["lines"] == [
-        "lines[1].price: Database “Customers” has no product with SKU “MUG”: give the line's price."
+        "lines[1].price: Database “Customers” has no product with SKU “MUG” and no catalog-wide "
+        "product has it: give the line's price."
     ]
     lines = [{"sku": "MUG", "quantity": 1, "price": "3.00"}]
     response = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json")
@@ -439,6 +441,57 @@ def test_the_sku_is_unique_in_the_database(as_merchant, merchant, tee, database)
     partners.members.add(merchant)
     body["database"] = partners.pk
     assert as_merchant.post(PRODUCTS, body, format="json").status_code == 201
+
+
+def test_the_database_keeps_a_catalog_wide_sku_unique_too(database):
+    ProductFactory(database=None, sku="CAP")
+    ProductFactory(database=database, sku="CAP")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ProductFactory(database=None, sku="CAP")
+    assert Product.objects.filter(sku="CAP").count() == 2
+
+
+def test_a_line_of_a_catalog_wide_sku_takes_that_product_and_its_price(
+    as_merchant, profile, database
+):
+    cap = ProductFactory(database=None, sku="CAP", name="Cap", price=Decimal("12.50"))
+    lines = [{"sku": "CAP", "quantity": 2}, {"sku": "CAP", "quantity": 1, "price": "10.00"}]
+    response = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json")
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert data["database"] == database.pk and data["total"] == 35.0  # 2 x 12.50 + 10.00
+    assert [(line["product"], line["price"]) for line in data["lines"]] == [
+        (cap.pk, 12.5),
+        (cap.pk, 10.0),
+    ]
+    stored = list(OrderLine.objects.order_by("position"))
+    assert [(line.product, line.name, line.price) for line in stored] == [
+        (cap, "Cap", Decimal("12.50")),
+        (cap, "Cap", Decimal("10.00")),
+    ]
+
+
+def test_the_database_s_product_wins_over_a_catalog_wide_one_of_its_sku(as_merchant, profile, tee):
+    ProductFactory(database=None, sku="TEE-M", name="Any tee", price=Decimal("5.00"))
+    ProductFactory(database=ProfileDatabaseFactory(name="Partners"), sku="TEE-M")
+    lines = [{"sku": "TEE-M", "quantity": 1}]
+    response = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json")
+    assert response.status_code == 201, response.json()
+    line = response.json()["lines"][0]
+    assert (line["product"], line["price"], line["name"]) == (tee.pk, 19.9, "T-shirt M")
+    assert OrderLine.objects.get().product == tee
+
+
+def test_a_line_of_no_product_anywhere_still_needs_its_price(as_merchant, profile):
+    ProductFactory(database=None, sku="CAP")
+    lines = [{"sku": "CAP", "quantity": 1}, {"sku": "NOPE", "quantity": 1}]
+    response = as_merchant.post(ORDERS, order_body(profile, lines=lines), format="json")
+    assert response.status_code == 400
+    assert response.json()["lines"] == [
+        "lines[1].price: Database “Customers” has no product with SKU “NOPE” and no "
+        "catalog-wide product has it: give the line's price."
+    ]
+    assert not Order.objects.exists()
 
 
 def test_deleting_a_product_keeps_the_lines_sold(as_merchant, profile, tee, mug):

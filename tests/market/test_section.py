@@ -111,3 +111,13 @@ def test_what_a_shop_sent_is_shown_as_text(client, merchant, profile):
     html = client.get(data_url(profile), **HTMX).content.decode()
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     assert "<img src=x>" not in html and "<b>X</b>" not in html
+
+
+def test_a_line_of_a_catalog_wide_product_shows_its_name(client, merchant, profile):
+    cap = ProductFactory(database=None, sku="CAP", name="Any cap")
+    order = OrderFactory(profile=profile, number="A-1003")
+    OrderLineFactory(order=order, product=cap)
+    client.force_login(merchant)
+    html = client.get(data_url(profile), **HTMX).content.decode()
+    assert "<code>CAP</code>" in html and "Any cap" in html
+    assert "Not in the catalog" not in html
