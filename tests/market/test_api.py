@@ -4,6 +4,7 @@ total computed) and profiles/{profile_id}/orders/, all behind the market permiss
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
 from market.models import Order, OrderLine, Product
@@ -385,9 +386,9 @@ def test_it_creates_a_product_as_the_spec_writes_it(as_merchant, database):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert (data["sku"], data["name"], data["price"]) == ("SKU-AUD-1", "Widget", 9.99)
-    assert data["database"] == database.pk  # the only database the merchant sees
+    assert data["database"] is None  # catalog-wide, though the merchant sees one database
     product = Product.objects.get()
-    assert product.price == Decimal("9.99") and product.database == database
+    assert product.price == Decimal("9.99") and product.database is None
 
 
 def test_a_decimal_text_price_is_kept_exact(as_merchant, database, tee):
@@ -400,14 +401,22 @@ def test_a_decimal_text_price_is_kept_exact(as_merchant, database, tee):
     assert tee.price == Decimal("0.10")
 
 
-def test_whoever_sees_several_databases_names_the_products_one(as_merchant, merchant, database):
+def test_a_product_without_database_is_catalog_wide_for_who_sees_several(
+    as_merchant, merchant, database
+):
     partners = ProfileDatabaseFactory(name="Partners")
     partners.members.add(merchant)
-    body = {"sku": "CAP", "name": "Cap", "price": "12.50"}
+    body = {"sku": "SKU-1", "name": "Widget", "price": "9.99"}
     response = as_merchant.post(PRODUCTS, body, format="json")
-    assert response.status_code == 400
-    assert "several profile databases" in response.json()["database"][0]
-    assert not Product.objects.exists()
+    assert response.status_code == 201, response.json()
+    assert response.json()["database"] is None
+    product = Product.objects.get()
+    assert product.database is None and product.price == Decimal("9.99")
+    shown = as_merchant.get(f"{PRODUCTS}{product.pk}/").json()
+    assert shown["database"] is None and shown["sku"] == "SKU-1"
+    body = {"sku": "SKU-2", "name": "Gadget", "price": 1, "database": None}
+    response = as_merchant.post(PRODUCTS, body, format="json")
+    assert response.status_code == 201 and response.json()["database"] is None
     response = as_merchant.post(PRODUCTS, body | {"database": partners.pk}, format="json")
     assert response.status_code == 201 and response.json()["database"] == partners.pk
 
@@ -422,15 +431,16 @@ def test_a_change_without_database_keeps_the_products_own(as_merchant, merchant,
     assert tee.database.name == "Customers" and tee.price == Decimal("21.00")
 
 
-def test_a_user_of_no_database_cannot_create_a_product(api_client, database):
+def test_a_user_of_no_database_creates_only_catalog_wide_products(api_client, database):
     stranger = grant(UserFactory(username="sam"), "view_profile", "add_product", "view_product")
     api_client.force_authenticate(stranger)
     body = {"sku": "CAP", "name": "Cap", "price": 1}
-    response = api_client.post(PRODUCTS, body, format="json")
-    assert response.status_code == 400 and "database" in response.json()
     response = api_client.post(PRODUCTS, body | {"database": database.pk}, format="json")
     assert response.status_code == 400 and "database" in response.json()
     assert not Product.objects.exists()
+    response = api_client.post(PRODUCTS, body, format="json")  # the model permission is enough
+    assert response.status_code == 201 and response.json()["database"] is None
+    assert Product.objects.get().database is None
 
 
 def test_the_sku_is_unique_in_the_database(as_merchant, merchant, tee, database):
@@ -443,12 +453,75 @@ def test_the_sku_is_unique_in_the_database(as_merchant, merchant, tee, database)
     assert as_merchant.post(PRODUCTS, body, format="json").status_code == 201
 
 
+def test_the_sku_is_unique_among_the_catalog_wide_products(as_merchant, tee, database):
+    body = {"sku": "CAP", "name": "Cap", "price": 1}
+    assert as_merchant.post(PRODUCTS, body, format="json").status_code == 201
+    response = as_merchant.post(PRODUCTS, body | {"sku": " CAP "}, format="json")
+    assert response.status_code == 400
+    assert response.json()["sku"] == ["A catalog-wide product already has SKU “CAP”."]
+    assert Product.objects.filter(database=None).count() == 1
+    # A database's product and a catalog-wide one may share an SKU, both ways round.
+    response = as_merchant.post(PRODUCTS, body | {"database": database.pk}, format="json")
+    assert response.status_code == 201
+    response = as_merchant.post(
+        PRODUCTS, {"sku": "TEE-M", "name": "Tee", "price": 2}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["database"] is None
+    other = as_merchant.post(PRODUCTS, body | {"sku": "HAT"}, format="json").json()
+    response = as_merchant.patch(f"{PRODUCTS}{other['id']}/", {"sku": "CAP"}, format="json")
+    assert response.status_code == 400 and "already has SKU “CAP”" in response.json()["sku"][0]
+
+
 def test_the_database_keeps_a_catalog_wide_sku_unique_too(database):
     ProductFactory(database=None, sku="CAP")
     ProductFactory(database=database, sku="CAP")
     with pytest.raises(IntegrityError), transaction.atomic():
         ProductFactory(database=None, sku="CAP")
     assert Product.objects.filter(sku="CAP").count() == 2
+
+
+def test_a_catalog_wide_product_stays_catalog_wide(as_merchant, tee, database):
+    cap = ProductFactory(database=None, sku="CAP")
+    url = f"{PRODUCTS}{cap.pk}/"
+    response = as_merchant.patch(url, {"database": database.pk}, format="json")
+    assert response.status_code == 400 and "cannot move" in response.json()["database"][0]
+    shown = as_merchant.get(url).json()
+    response = as_merchant.put(url, shown | {"price": 3}, format="json")
+    assert response.status_code == 200 and response.json()["database"] is None
+    response = as_merchant.patch(f"{PRODUCTS}{tee.pk}/", {"database": None}, format="json")
+    assert response.status_code == 400 and "cannot move" in response.json()["database"][0]
+    cap.refresh_from_db()
+    tee.refresh_from_db()
+    assert cap.database is None and cap.price == Decimal("3.00") and tee.database == database
+
+
+def test_users_of_different_databases_both_see_a_catalog_wide_product(
+    api_client, merchant, database
+):
+    partners = ProfileDatabaseFactory(name="Partners")
+    partner = grant(UserFactory(username="pat"), "view_profile", "view_product")
+    partners.members.add(partner)
+    cap = ProductFactory(database=None, sku="CAP")
+    ProductFactory(database=database, sku="OWN")
+    ProductFactory(database=partners, sku="PARTNERS")
+    seen = {}
+    for user in (merchant, partner):
+        api_client.force_authenticate(user)
+        listed = api_client.get(PRODUCTS).json()["results"]
+        seen[user.username] = sorted((p["sku"], p["database"]) for p in listed)
+        assert api_client.get(f"{PRODUCTS}{cap.pk}/").json()["database"] is None
+    assert seen == {
+        "mona": [("CAP", None), ("OWN", database.pk)],
+        "pat": [("CAP", None), ("PARTNERS", partners.pk)],
+    }
+
+
+def test_who_may_not_see_products_sees_no_catalog_wide_one(as_bob, api_client, charlie):
+    cap = ProductFactory(database=None, sku="CAP")
+    assert as_bob.get(PRODUCTS).status_code == 403
+    assert as_bob.get(f"{PRODUCTS}{cap.pk}/").status_code == 403
+    assert Product.objects.visible_to(charlie).count() == 0
+    assert Product.objects.visible_to(AnonymousUser()).count() == 0
 
 
 def test_a_line_of_a_catalog_wide_sku_takes_that_product_and_its_price(

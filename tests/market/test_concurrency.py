@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from market.models import Order, OrderLine
+from market.models import Order, OrderLine, Product
 from tests.concurrency import needs_postgres, run_together
 from tests.factories import ProfileDatabaseFactory, ProfileFactory, UserFactory
 from tests.market.factories import ProductFactory
@@ -40,3 +40,23 @@ def test_concurrent_orders_with_one_number_make_one_order():
     stored = Order.objects.get()
     assert stored.lines.count() == 1 and OrderLine.objects.count() == 1
     assert stored.total == stored.lines.get().amount
+
+
+def test_concurrent_catalog_wide_products_of_one_sku_make_one_product():
+    user = UserFactory(username="shop", is_staff=True, is_superuser=True)
+    answers = []
+
+    def create(n):
+        client = APIClient()
+        client.force_authenticate(user)
+        body = {"sku": "CAP", "name": f"Cap {n}", "price": "1.00"}
+        response = client.post("/api/v1/products/", body, format="json")
+        answers.append((response.status_code, response.json().get("sku")))
+
+    errors = run_together(THREADS, create)
+
+    assert errors == []
+    assert sorted(code for code, _ in answers) == [201] + [400] * (THREADS - 1)
+    refused = [sku for code, sku in answers if code == 400]
+    assert all(sku[0].startswith("A catalog-wide product already has") for sku in refused), refused
+    assert Product.objects.filter(database=None, sku="CAP").count() == 1

@@ -1,21 +1,23 @@
 """Products and orders (the market module) over the REST API.
 
 - ``products/``: list (``?database=``, ``?sku=``), create, read, change, delete ``{id, sku,
-  name, price, currency, database}``; ``price`` a number or a decimal text, ``database``
-  optional for a user who sees one database.
+  name, price, currency, database}``; ``price`` a number or a decimal text. ``database``
+  left out or null: a catalog-wide product (``database: null``), sold in every database.
 - ``orders/``: list (``?database=``, ``?profile_id=``, ``?status=``, ``?number=``), create,
   read, change, delete ``{id, profile_id, number, status, lines: [{sku, quantity, price}],
   total, created_at}``. The lines are written with the order in one transaction: a bad line
   is a 400 naming it (``lines[1].quantity: …``) and nothing is written. A line is linked to
-  the product of its SKU in the order's database; a line of another SKU keeps its SKU and
-  its own price (required then). ``total`` is computed from the lines (read-only).
+  the product of its SKU in the order's database, else the catalog-wide product of its SKU;
+  a line of another SKU keeps its SKU and its own price (required then). ``total`` is
+  computed from the lines (read-only).
 - ``profiles/{profile_id}/orders/``: the profile's orders, newest first.
 
 Access: orders need the market permissions (``market.view_order`` to read, ``add_order``,
 ``change_order``, ``delete_order`` to write), products ``market.view_product`` and so on;
 without them the answer is 403. Only the databases the user may see exist: an order or a
 product of another database answers 404, a profile of another database is a 400 naming
-``profile_id``.
+``profile_id``. A catalog-wide product is of no database: whoever holds
+``market.view_product`` sees it, and the model permissions alone let one write it.
 """
 
 import copy
@@ -43,7 +45,7 @@ from market.models import (
 from market.roles import VIEW_ORDER
 from profiles.filters import DatabaseFilterSet
 from profiles.models import Profile
-from web.profiles.api.fields import OnlyVisibleDatabase, VisibleDatabaseField
+from web.profiles.api.fields import VisibleDatabaseField
 
 
 class MoneyField(serializers.DecimalField):
@@ -72,12 +74,16 @@ def model_errors(instance, exclude=()):
 
 
 class SameDatabaseMixin:
-    """An object stays in its database: a change of ``database`` is a 400 naming it."""
+    """An object stays in its database: a change of ``database`` is a 400 naming it (a
+    catalog-wide product, of none, stays catalog-wide)."""
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        database = attrs.get("database")
-        if self.instance is not None and database not in (None, self.instance.database):
+        if (
+            self.instance is not None
+            and "database" in attrs
+            and attrs["database"] != self.instance.database
+        ):
             raise serializers.ValidationError(
                 {"database": ["It cannot move to another database; create it there."]}
             )
@@ -88,14 +94,18 @@ class SameDatabaseMixin:
 
 
 class ProductSerializer(SameDatabaseMixin, StrictModelSerializer):
-    """A product of a profile database: its SKU (unique in the database), name and price
-    (0 or more, a number or a decimal text with at most 2 decimal places). ``database`` may
-    be left out by a user who sees one database (it is that one); it cannot change."""
+    """A product: its SKU, name and price (0 or more, a number or a decimal text with at
+    most 2 decimal places), of a profile database or, without one, catalog-wide (sold in
+    every database). The SKU is unique in the database, or among the catalog-wide products;
+    ``database`` cannot change."""
 
     database = VisibleDatabaseField(
-        default=OnlyVisibleDatabase(),
-        help_text="The profile database. Optional for a user who may see one database (it "
-        "is that one); whoever sees several names it. It cannot change afterwards.",
+        required=False,
+        allow_null=True,
+        help_text="The profile database whose shops sell it (one you may see). Left out or "
+        "null on create: a catalog-wide product, sold in every database (shown as null); "
+        "an order's line takes its database's product of an SKU before the catalog-wide "
+        "one. It cannot change afterwards.",
     )
     price = MoneyField(
         min_value=0,
@@ -122,10 +132,15 @@ class ProductSerializer(SameDatabaseMixin, StrictModelSerializer):
         if candidate.pk is not None:
             same_sku = same_sku.exclude(pk=candidate.pk)
         if same_sku.exists():
-            raise serializers.ValidationError(
-                {"sku": [f"Database “{candidate.database}” already has SKU “{candidate.sku}”."]}
-            )
+            raise serializers.ValidationError({"sku": [sku_taken(candidate)]})
         return {name: getattr(candidate, name) for name in attrs}  # trimmed by clean()
+
+
+def sku_taken(product):
+    """Return the 400 of an SKU another product of its database (or catalog-wide) has."""
+    if product.database is None:
+        return f"A catalog-wide product already has SKU “{product.sku}”."
+    return f"Database “{product.database}” already has SKU “{product.sku}”."
 
 
 class ProductFilter(DatabaseFilterSet):
@@ -136,14 +151,25 @@ class ProductFilter(DatabaseFilterSet):
         fields = ["database", "sku"]
 
 
-class ProductViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
-    """Products of the visible databases; filter with ``?database=<id>`` and ``?sku=``."""
+class ProductViewSet(UniqueRaceMixin, viewsets.ModelViewSet):
+    """Products of the visible databases and the catalog-wide ones (``database: null``);
+    filter with ``?database=<id>`` and ``?sku=``."""
 
     serializer_class = ProductSerializer
     queryset = Product.objects.select_related("database").order_by("sku", "id")
     permission_classes = [ModelPermissions]
     filterset_class = ProductFilter
     unique_field = "sku"
+
+    def get_queryset(self):
+        return super().get_queryset().visible_to(self.request.user)
+
+    def unique_error(self, serializer):
+        """Name the SKU's database (or the catalog), as the check in validate() does."""
+        product = copy.copy(serializer.instance) if serializer.instance is not None else Product()
+        for name, value in serializer.validated_data.items():
+            setattr(product, name, value)
+        return sku_taken(product)
 
 
 # -- Orders ------------------------------------------------------------------------------
@@ -157,7 +183,8 @@ LINE_SCHEMA = {
             "minLength": 1,
             "maxLength": SKU_MAX_LENGTH,
             "description": "What was sold: the SKU of a product of the order's database "
-            "(see products/), or any other SKU (the line then gives its price).",
+            "or of a catalog-wide product (see products/; the database's wins), or any other "
+            "SKU (the line then gives its price).",
         },
         "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
         "price": {
@@ -166,7 +193,8 @@ LINE_SCHEMA = {
             "maximum": float(MAX_PRICE - 1),
             "nullable": True,
             "description": "The unit price, at most 2 decimal places; left out or null: "
-            "the product's price (required for an SKU that is no product of the database).",
+            "the product's price (required for an SKU that is no product of the database "
+            "nor a catalog-wide one).",
         },
         "name": {"type": "string", "readOnly": True, "description": "The product's name."},
         "amount": {"type": "number", "readOnly": True, "description": "quantity times price."},
@@ -174,8 +202,8 @@ LINE_SCHEMA = {
             "type": "integer",
             "readOnly": True,
             "nullable": True,
-            "description": "The product's id (null for an SKU that is no product of the "
-            "database, or once the product is deleted).",
+            "description": "The product's id: the database's product of the SKU, else the "
+            "catalog-wide one (null for another SKU, or once the product is deleted).",
         },
     },
 }

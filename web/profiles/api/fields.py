@@ -27,35 +27,6 @@ class VisibleDatabaseField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class OnlyVisibleDatabase:
-    """The default of a ``database`` the client may leave out: on a change, the object's
-    own; on create, the one profile database the user may see. A user who sees several
-    must name one (a 400 naming ``database``): guessing would put the object in a database
-    the client did not mean.
-
-        database = VisibleDatabaseField(required=False, default=OnlyVisibleDatabase())
-    """
-
-    requires_context = True
-
-    def __call__(self, field):
-        instance = field.parent.instance
-        if instance is not None and not isinstance(instance, list | tuple):
-            return instance.database
-        request = field.context.get("request")
-        user = request.user if request is not None else None
-        databases = (
-            list(ProfileDatabase.objects.visible_to(user).order_by("pk")[:2]) if user else []
-        )
-        if len(databases) == 1:
-            return databases[0]
-        if not databases:
-            raise serializers.ValidationError("You may see no profile database.")
-        raise serializers.ValidationError(
-            "You may see several profile databases: name one (its id, see databases/)."
-        )
-
-
 @extend_schema_field({"type": "string", "format": "uri", "nullable": True, "readOnly": True})
 class AvatarURLField(serializers.Field):
     """The avatar's URL, or null: the API endpoint that sends the image to a user who may see
