@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from market.models import Order, OrderLine
+from market.models import Order, OrderLine, Product
 from market.roles import MARKET_PERMISSIONS
 from tests.conftest import MARKETER_PERMISSIONS, grant
 from tests.factories import ProfileDatabaseFactory, ProfileFactory, UserFactory
@@ -176,3 +176,54 @@ def test_a_line_whose_sku_the_catalog_lacks_is_shown_and_kept(admin_client, prof
     order.refresh_from_db()
     assert (line.sku, line.product, line.quantity) == ("NOPE", None, 3)
     assert order.status == "paid" and order.total == Decimal("6.00")
+
+
+# -- Catalog-wide products (of no database) ----------------------------------------------
+
+
+def test_staff_of_different_databases_both_list_a_catalog_wide_product(client, database):
+    partners = ProfileDatabaseFactory(name="Partners")
+    ProductFactory(database=None, sku="CAP")
+    ProductFactory(database=database, sku="OWN")
+    ProductFactory(database=partners, sku="THEIRS")
+    for name, db in (("dana", database), ("pat", partners)):
+        staff = grant(UserFactory(username=name, is_staff=True), "view_profile", "view_product")
+        db.members.add(staff)
+        client.force_login(staff)
+        response = client.get(changelist("product"))
+        skus = {product.sku for product in response.context["cl"].result_list}
+        assert skus == {"CAP", "OWN" if db == database else "THEIRS"}
+        assert "Catalog-wide (all databases)" in response.content.decode()
+
+
+def test_the_product_list_filters_the_catalog_wide_ones(dana, database):
+    ProductFactory(database=None, sku="CAP")
+    ProductFactory(database=database, sku="OWN")
+    response = dana.get(changelist("product"), {"database__isnull": "True"})
+    assert [product.sku for product in response.context["cl"].result_list] == ["CAP"]
+    response = dana.get(changelist("product"), {"database__id__exact": database.pk})
+    assert [product.sku for product in response.context["cl"].result_list] == ["OWN"]
+
+
+def test_a_catalog_wide_product_is_added_without_a_database(dana):
+    add = reverse("admin:market_product_add")
+    assert "Catalog-wide (all databases)" in dana.get(add).content.decode()
+    data = {"database": "", "sku": "CAP", "name": "Cap", "price": "3.00", "currency": ""}
+    response = dana.post(add, data)
+    assert response.status_code == 302, response.context["errors"]
+    assert Product.objects.get().database is None
+
+
+def test_an_order_line_may_be_a_catalog_wide_product(dana, database, profile):
+    cap = ProductFactory(database=None, sku="CAP", name="Cap", price=Decimal("4.00"))
+    ProductFactory(database=ProfileDatabaseFactory(name="Partners"), sku="HID")
+    add = reverse("admin:market_order_add")
+    line_form = dana.get(add).context["inline_admin_formsets"][0].formset.forms[0]
+    assert set(line_form.fields["product"].queryset) == {cap}  # not another database's
+    data = {"database": database.pk, "profile": profile.pk, "number": "A-11", "status": "new"}
+    data |= inline_data([{"product": cap.pk, "quantity": "2", "price": ""}])
+    response = dana.post(add, data)
+    assert response.status_code == 302, response.context["errors"]
+    line = OrderLine.objects.get()
+    assert (line.product, line.sku, line.name, line.price) == (cap, "CAP", "Cap", Decimal("4.00"))
+    assert Order.objects.get().total == Decimal("8.00")

@@ -1,9 +1,10 @@
 """Admin of products and orders (the market module).
 
-Every list shows only the rows of the profile databases the staff member may see, and only
-to staff holding the market permissions (without ``market.view_order`` the orders are
-nowhere in the admin). An order is edited with its lines inline; its total is computed
-again from the lines each time it is saved.
+Every list shows only the rows of the profile databases the staff member may see (and the
+catalog-wide products, of no database: shown as "Catalog-wide (all databases)", a choice
+of the database filter), and only to staff holding the market permissions (without
+``market.view_order`` the orders are nowhere in the admin). An order is edited with its
+lines inline; its total is computed again from the lines each time it is saved.
 """
 
 from django import forms
@@ -19,18 +20,33 @@ from core.admin import (
 from market.models import Order, OrderLine, Product
 from profiles.models import Profile, ProfileDatabase
 
+CATALOG_WIDE = "Catalog-wide (all databases)"
+
 
 @admin.register(Product)
 class ProductAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["sku", "name", "price", "currency", "database", "updated_at"]
-    list_filter = [SCOPED_DATABASE, "currency"]
+    list_filter = [SCOPED_DATABASE, "currency"]  # its empty choice: the catalog-wide ones
     list_select_related = ["database"]
     search_fields = ["sku", "name"]
     fields = ["database", "sku", "name", "price", "currency", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
+    # The one field of a product that may be empty (None) is its database: the list, the
+    # database filter and a product's page say what that means.
+    empty_value_display = CATALOG_WIDE
+
+    def scope(self, rows, user):
+        # The products of the staff member's databases and every catalog-wide one: also the
+        # choices of an order line's product.
+        return rows.visible_to(user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "database":
+            kwargs["empty_label"] = CATALOG_WIDE
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
-        # Its order lines are of its database: it cannot move to another one.
+        # Its order lines are of its database (or any, catalog-wide): it cannot move.
         return [*self.readonly_fields, "database"] if obj else self.readonly_fields
 
 
@@ -39,8 +55,9 @@ class OrderLineForm(forms.ModelForm):
         model = OrderLine
         fields = ["product", "quantity", "price"]
         help_texts = {
-            "product": "The product of the SKU; empty for an SKU the catalog lacks (the line "
-            "keeps its own price) or once the product is deleted.",
+            "product": "The product of the SKU: the order's database's, or a catalog-wide one; "
+            "empty for an SKU the catalog lacks (the line keeps its own price) or once the "
+            "product is deleted.",
             "price": "The unit price; empty: the product's price.",
         }
 
