@@ -118,7 +118,9 @@ class Product(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.sku} {self.name}"
+        # Where a picker lists both, the catalog's and a database's product of one SKU differ.
+        where = " (catalog-wide)" if self.database_id is None else ""
+        return f"{self.sku} {self.name}{where}"
 
     @property
     def is_catalog_wide(self):

@@ -220,6 +220,8 @@ def test_an_order_line_may_be_a_catalog_wide_product(dana, database, profile):
     add = reverse("admin:market_order_add")
     line_form = dana.get(add).context["inline_admin_formsets"][0].formset.forms[0]
     assert set(line_form.fields["product"].queryset) == {cap}  # not another database's
+    choices = [label for _, label in line_form.fields["product"].choices]
+    assert "CAP Cap (catalog-wide)" in choices  # told apart from a database's CAP
     data = {"database": database.pk, "profile": profile.pk, "number": "A-11", "status": "new"}
     data |= inline_data([{"product": cap.pk, "quantity": "2", "price": ""}])
     response = dana.post(add, data)
