@@ -318,9 +318,11 @@ class SubscriptionSerializer(StrictModelSerializer):
                 {"suspended_until": ["Set it once the subscription exists (PATCH it)."]}
             )
         if self.instance is not None and isinstance(data, dict):
-            # A body read from GET and sent back (PUT) holds them unchanged: that is no change.
-            shown = self.to_representation(self.instance)
-            fixed = [name for name in self.FIXED if name in data and data[name] != shown[name]]
+            fixed = [name for name in self.FIXED if name in data]
+            if fixed:
+                # A body read from GET and sent back (PUT) holds them unchanged: no change.
+                shown = self.to_representation(self.instance)
+                fixed = [name for name in fixed if data[name] != shown[name]]
             if fixed:
                 raise serializers.ValidationError(
                     {
