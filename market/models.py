@@ -122,10 +122,6 @@ class Product(models.Model):
         where = " (catalog-wide)" if self.database_id is None else ""
         return f"{self.sku} {self.name}{where}"
 
-    @property
-    def is_catalog_wide(self):
-        return self.database_id is None
-
     def clean(self):
         """Trim the SKU and the name; neither may be blank."""
         errors = {}
