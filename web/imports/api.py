@@ -29,7 +29,7 @@ from operations.file_imports import (
     start_file_import,
     store_upload,
 )
-from web.jobs.api import HasModelPermissions, JobKindViewSet, job_reference
+from web.jobs.api import HasModelPermissions, JobKindViewSet, job_url
 from web.jobs.views import job_file
 from web.profiles.api.fields import VisibleDatabaseField
 
@@ -111,7 +111,8 @@ class ImportSerializer(serializers.Serializer):
             "id": str(job.pk),
             **import_summary(job),
             "report_url": self.get_report_url(job),
-            **job_reference(job, self.context["request"]),
+            "job": str(job.pk),
+            "job_url": job_url(job, self.context["request"]),
         }
 
     def get_report_url(self, job) -> str | None:

@@ -21,13 +21,10 @@ from jobs.runner import cancel
 from .access import may_cancel
 
 
-def job_reference(job, request):
-    """What a resource made by a job says of it: ``job``, its id (as ``jobs/{id}/`` takes
-    it), and ``job_url``, where to follow it."""
-    return {
-        "job": str(job.pk),
-        "job_url": reverse("api:job-detail", args=[job.pk], request=request),
-    }
+def job_url(job, request):
+    """Where a resource made by a job (its ``job`` the job's id) says to follow it:
+    ``jobs/{id}/``."""
+    return reverse("api:job-detail", args=[job.pk], request=request)
 
 
 class JobSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from core.api.serializers import StrictSerializer
 from core.status import Status
 from jobs.models import Job
 from operations.list_exports import FORMATS, KIND, SEARCH_MAX_LENGTH, start_export
-from web.jobs.api import HasModelPermissions, JobKindViewSet, job_reference
+from web.jobs.api import HasModelPermissions, JobKindViewSet, job_url
 from web.jobs.views import job_file
 
 from .fields import VisibleDatabaseField
@@ -77,7 +77,7 @@ class ExportSerializer(serializers.Serializer):
     job_url = serializers.SerializerMethodField()
 
     def get_job_url(self, job) -> str:
-        return job_reference(job, self.context["request"])["job_url"]
+        return job_url(job, self.context["request"])
 
     def get_download_url(self, job) -> str | None:
         if job.status != Job.Status.SUCCEEDED:
