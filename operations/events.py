@@ -60,9 +60,11 @@ def _hard_bounce(event, subscription, changes):
         changes.subscription_status(subscription, Status.HARD_BOUNCED)
         if subscription.channel.contact_kind == ContactKind.EMAIL:
             changes.suppress(subscription.contact, profile)
-    # The address the mail server reports bounced is suppressed, a subscription's or not.
+    # The address the mail server reports bounced is suppressed, a subscription's or not
+    # (the profile's and the subscription's are above).
     _, contact = reported_contact(event.data)
-    if contact and EMAIL_LIKE.fullmatch(contact) and contact != profile.email:
+    done = {profile.email, getattr(subscription, "contact", None)}
+    if contact and EMAIL_LIKE.fullmatch(contact) and contact not in done:
         changes.suppress(contact, profile)
 
 
