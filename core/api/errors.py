@@ -103,18 +103,18 @@ def refuse_unstorable(data, parser_context):
         return
     prefix = tuple(prefix)
     problems, by_item, outside = [], {}, False
-    for path, message in unstorable(data):
-        problems.append((path, message))
+    for path, message in unstorable(data):  # only the first MAX_REPORTED of each are kept
+        if len(problems) < MAX_REPORTED:
+            problems.append((path, message))
         if len(path) > len(prefix) and path[: len(prefix)] == prefix:
-            index = int(path[len(prefix)])
-            by_item.setdefault(index, []).append((path[len(prefix) + 1 :], message))
+            found = by_item.setdefault(int(path[len(prefix)]), [])
+            if len(found) < MAX_REPORTED:
+                found.append((path[len(prefix) + 1 :], message))
         else:
             outside = True
     if outside:
-        raise exceptions.ValidationError(nested_errors(problems[:MAX_REPORTED]))
-    request.refused_batch_items = {
-        index: nested_errors(found[:MAX_REPORTED]) for index, found in by_item.items()
-    }
+        raise exceptions.ValidationError(nested_errors(problems))
+    request.refused_batch_items = {index: nested_errors(found) for index, found in by_item.items()}
 
 
 def refused_items(request):
