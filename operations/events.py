@@ -427,7 +427,7 @@ def _apply_batch_effects(effectful):
     if rare:
         fields += ["status", "email"]
     rows = (
-        Profile.objects.select_for_update()
+        Profile.objects.locked_for_change()
         .filter(any_of("pk", {event.pk for event in rare} | tagged.keys() | located.keys()))
         .order_by("pk")
         .values_list(*fields)

@@ -57,7 +57,7 @@ def update_location_from_ip(profile, ip, *, occurred_at=None, source="event"):
         # action: one reported at the same time and committed while this waited is then
         # seen, and an older IP does not overwrite it.
         fields = ["ip", "country", "timezone", *PLACE_FIELDS]
-        locked = Profile.objects.select_for_update().only(*fields).get(pk=profile.pk)
+        locked = Profile.objects.locked_for_change().only(*fields).get(pk=profile.pk)
         for name in fields:
             setattr(profile, name, getattr(locked, name))
         if newer_located_action(profile, occurred_at):

@@ -50,7 +50,7 @@ def engage(scenario, profile, *, source):
         )
     with transaction.atomic():
         # One engagement of a profile at a time: two at once cannot both pass the check.
-        Profile.objects.select_for_update().filter(pk=profile.pk).first()
+        Profile.objects.locked_for_change().filter(pk=profile.pk).first()
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         if not scenario.is_active:
             raise EngagementRefused(f"Scenario “{scenario.name}” is paused: it takes no profile.")

@@ -56,7 +56,7 @@ def subscribe(profile, new=None, **values):
     resource, channel = subscription.resource, subscription.channel
     with transaction.atomic():
         # Lock the profile row: concurrent subscribes of one profile run one after another.
-        list(Profile.objects.select_for_update().filter(pk=profile.pk).values_list("pk"))
+        list(Profile.objects.locked_for_change().filter(pk=profile.pk).values_list("pk"))
         same_channel = Subscription.all_objects.filter(
             profile=profile, resource=resource, channel=channel
         )

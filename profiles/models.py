@@ -279,6 +279,18 @@ class ProfileQuerySet(models.QuerySet):
         """Return the profiles of the databases this user may see."""
         return scoping.visible(self, user)
 
+    def locked_for_change(self):
+        """Lock the rows for a change that leaves their keys alone (``FOR NO KEY UPDATE``):
+        writers of a profile still go one at a time.
+
+        Every row written with a reference to a profile (an event, a subscription, an
+        audit entry) checks it at commit with a key-share lock, which ``FOR UPDATE``
+        blocks. Two transactions each locking a profile the other only references would
+        wait for each other's commit: a deadlock, seen with two batches of events at once.
+        A change of a key (the email) takes the stronger lock by its own ``UPDATE``.
+        """
+        return self.select_for_update(no_key=True)
+
     def ids_by_key(self, text, limit=100):
         """Return the ids of (at most ``limit``) profiles whose profile_id or email is
         ``text`` (an email as stored: normalised), by their own indexes.

@@ -80,3 +80,32 @@ def test_events_reported_one_by_one_at_once_keep_the_newest_ip(reporter):
     assert run_together(BATCHES, work) == []
     profile.refresh_from_db()
     assert (profile.ip, profile.country) == (GB, "GB")
+
+
+def test_batches_at_once_that_each_change_other_profiles_than_they_report_do_not_deadlock(
+    reporter,
+):
+    """Each batch changes one profile (a tagged click) and only records events of the others.
+    Recording an event checks its profile at commit (a key-share lock on the row); the
+    batch changing that profile holds it locked meanwhile. A lock that conflicted with the
+    check (``FOR UPDATE``) made two such batches wait for each other: a deadlock, one batch
+    refused with a 500, under a mail server's ordinary concurrent reports."""
+    user, profiles = reporter
+    now = timezone.now()
+
+    def work(batch):
+        changed = profiles[batch % len(profiles)]
+        items = [
+            {
+                "profile_id": profile.profile_id,
+                "type": "click" if profile == changed else "open",
+                "occurred_at": (now - timedelta(minutes=batch + 1)).isoformat(),
+                "data": {"url": f"https://shop.example/?utm_source=batch{batch}"},
+            }
+            for profile in profiles
+        ]
+        post(user, items)
+
+    for _ in range(3):  # the interleaving that deadlocks is likely, not certain, in a round
+        assert run_together(BATCHES, work) == []
+    assert Event.objects.filter(type="open").count() == 3 * BATCHES * (len(profiles) - 1)
