@@ -26,6 +26,7 @@ import argparse
 import gc
 import hashlib
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -48,7 +49,7 @@ warnings.filterwarnings("ignore", message="No directory at")
 
 import xxhash  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
@@ -90,6 +91,7 @@ class Figures:
     copy_seconds: float
     calls: list = field(default_factory=list)
     errors: int = 0
+    clients: int = 1
 
     @property
     def api_rate(self):
@@ -125,6 +127,7 @@ class Figures:
             "copy_events_per_s": round(self.copy_rate),
             "share_of_copy": self.share,
             "errors": self.errors,
+            "clients": self.clients,
             "targets_met": self.met,
         }
 
@@ -278,10 +281,16 @@ def measure_copy(people, items):
     return time.perf_counter() - started
 
 
-def measure_ingestion(events=100_000, batch=1000, profiles=10_000, seed=None, warmup=2, rare=1.0):
+def measure_ingestion(
+    events=100_000, batch=1000, profiles=10_000, seed=None, warmup=2, rare=1.0, clients=1
+):
     """Measure (i) the API and (ii) COPY on ``events`` events each; return the Figures.
 
-    The database must be PostgreSQL (the COPY); the profiles are created the first time.
+    With ``clients`` above 1, that many processes post at once (as a mail server's senders
+    reach a server's web workers), each its share of the batches, and as many COPY theirs
+    at once for (ii): the rates are the events of all over the wall-clock time from their
+    common start to the last one's end. The database must be PostgreSQL (the COPY); the
+    profiles are created the first time.
     """
     if connection.vendor != "postgresql":
         raise SystemExit("The benchmark needs PostgreSQL (the COPY it compares with).")
@@ -292,14 +301,65 @@ def measure_ingestion(events=100_000, batch=1000, profiles=10_000, seed=None, wa
     measure_api(user, as_bodies(make_items(people, warmup * batch, rng, now, rare), batch))
     settle()  # as a gunicorn worker does once loaded (config/wsgi.py)
     bodies = as_bodies(make_items(people, events, rng, now, rare), batch)
-    api_seconds, calls, errors = measure_api(user, bodies)
+    if clients > 1:
+        warm = as_bodies(make_items(people, clients * batch, rng, now, rare), batch)
+        api_seconds, results = _at_once(_post_share, clients, (user, bodies, warm))
+        calls = [call for _, call_times, _ in results for call in call_times]
+        errors = sum(refused for _, _, refused in results)
+    else:
+        api_seconds, calls, errors = measure_api(user, bodies)
     items = [item for body in bodies for item in json.loads(body)]
-    copy_seconds = measure_copy(people, items)
-    return Figures(events, batch, api_seconds, copy_seconds, calls, errors)
+    del bodies
+    if clients > 1:
+        copy_seconds, _ = _at_once(_copy_share, clients, (people, items))
+    else:
+        copy_seconds = measure_copy(people, items)
+    return Figures(events, batch, api_seconds, copy_seconds, calls, errors, clients)
+
+
+# What the forked clients of ``_at_once`` read (inherited, not pickled): the work's
+# arguments, the number of clients and the barrier they start at together.
+_shared = None
+
+
+def _at_once(work, clients, arguments):
+    """Run ``work(number)`` in ``clients`` forked processes starting together; return (the
+    seconds from their common start to the last one's end, [what each returned])."""
+    global _shared
+    context = multiprocessing.get_context("fork")
+    _shared = (arguments, clients, context.Barrier(clients))
+    connections.close_all()  # each process opens its own connection
+    with context.Pool(clients) as pool:
+        timed = pool.map(work, range(clients))
+    _shared = None
+    started = min(began for began, _, _ in timed)
+    ended = max(finished for _, finished, _ in timed)
+    return ended - started, [result for _, _, result in timed]
+
+
+def _post_share(number):
+    (user, bodies, warm), clients, barrier = _shared
+    measure_api(user, warm[number::clients])  # this process's connection and first call
+    barrier.wait()
+    started = time.perf_counter()  # CLOCK_MONOTONIC: one clock for every process
+    _, calls, errors = measure_api(user, bodies[number::clients])
+    return started, time.perf_counter(), (None, calls, errors)
+
+
+def _copy_share(number):
+    (people, items), clients, barrier = _shared
+    connection.ensure_connection()
+    barrier.wait()
+    started = time.perf_counter()
+    measure_copy(people, items[number::clients])
+    return started, time.perf_counter(), None
 
 
 def report(figures):
+    clients = figures.clients
     print(f"load average: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
+    if clients > 1:
+        print(f"{clients} clients at once, each posting (then copying) its share")
     print(
         f"(i)  API, batches of {figures.batch:,}: {figures.api_rate:,.0f} events/s "
         f"({figures.events:,} in {figures.api_seconds:.1f} s); a call p50 "
@@ -328,6 +388,9 @@ def main():
     parser.add_argument(
         "--rare", type=float, default=1.0, help="multiply the share of bounces, complaints…"
     )
+    parser.add_argument(
+        "--clients", type=int, default=1, help="processes posting (and copying) at once"
+    )
     parser.add_argument("--profile", help="write a cProfile of the API part to this file")
     options = parser.parse_args()
     if options.profile:
@@ -349,7 +412,12 @@ def main():
         return
     report(
         measure_ingestion(
-            options.events, options.batch, options.profiles, options.seed, rare=options.rare
+            options.events,
+            options.batch,
+            options.profiles,
+            options.seed,
+            rare=options.rare,
+            clients=options.clients,
         )
     )
 
