@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib import messages as user_messages
 from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db import models, router
@@ -455,13 +456,36 @@ def count_of(model, field):
     return Coalesce(Subquery(counted), 0)
 
 
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw id box that names the row it holds only when ``rows`` (the field's scoped
+    choices) include it.
+
+    Django's widget looks the id up in the whole table to show the row's name and link
+    beside the box: an id of another database typed in the URL (``?profile=1``) would show
+    that profile's name and email, and sequential ids list them all.
+    """
+
+    def __init__(self, rel, admin_site, rows, attrs=None, using=None):
+        super().__init__(rel, admin_site, attrs, using)
+        self.rows = rows
+
+    def label_and_url_for_value(self, value):
+        key = self.rel.get_related_field().name
+        try:
+            shown = self.rows.using(self.db).filter(**{key: value}).exists()
+        except (ValueError, ValidationError):
+            shown = False
+        return super().label_and_url_for_value(value) if shown else ("", "")
+
+
 class ScopedAdminMixin:
     """List, show and edit only rows of the profile databases the staff member may see.
 
     ``database_path`` is the lookup from the rows to their database; an admin whose rows
     are seen by another rule (catalog-wide products) overrides ``scope``. A foreign key to
     a model whose admin is scoped too (a database, a profile, a segment) accepts only the
-    rows that admin shows, a raw id typed in included.
+    rows that admin shows, a raw id typed in included, and its raw id box names no other
+    (``ScopedRawIdWidget``).
     """
 
     database_path = "database"
@@ -476,7 +500,17 @@ class ScopedAdminMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         target = db_field.related_model
         if isinstance(self.admin_site._registry.get(target), ScopedAdminMixin):
-            kwargs["queryset"] = visible_in_admin(self.admin_site, target, request.user)
+            rows = visible_in_admin(self.admin_site, target, request.user)
+            kwargs["queryset"] = rows
+            # The raw id box Django would make (it prefers an autocomplete named too).
+            if (
+                "widget" not in kwargs
+                and db_field.name in self.raw_id_fields
+                and db_field.name not in self.get_autocomplete_fields(request)
+            ):
+                kwargs["widget"] = ScopedRawIdWidget(
+                    db_field.remote_field, self.admin_site, rows, using=kwargs.get("using")
+                )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
