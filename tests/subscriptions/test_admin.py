@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from history.models import Event
 from profiles.models import Profile
-from subscriptions.models import Channel, Subscription
+from subscriptions.models import Channel, Subscription, SuppressedAddress
+from tests.conftest import grant
 from tests.factories import ProfileDatabaseFactory, ProfileFactory, UserFactory
 from tests.subscriptions.factories import (
     CategoryFactory,
@@ -310,3 +311,107 @@ def test_deleting_from_the_list_confirms_the_subscriptions_alone_and_keeps_their
     one = SubscriptionFactory(profile=profile, resource=resource, contact="one@example.com")
     page = admin_client.get(reverse("admin:subscriptions_subscription_delete", args=[one.pk]))
     assert "Subscriptions: 1" in page.content.decode()
+
+
+# -- The suppression list ----------------------------------------------------------------
+
+
+@pytest.fixture
+def suppressed_elsewhere(db):
+    """An address suppressed by a hard bounce of a profile dana may not see."""
+    profile = ProfileFactory(database=ProfileDatabaseFactory(name="Partners"))
+    return SuppressedAddress.objects.suppress(
+        "hidden@example.com", reason="hard_bounced", profile=profile
+    )
+
+
+def suppression_list(client, **query):
+    response = client.get(reverse("admin:subscriptions_suppressedaddress_changelist"), query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_suppression_list_shows_only_entries_of_the_staff_members_databases(
+    limited_staff, profile, suppressed_elsewhere
+):
+    SuppressedAddress.objects.suppress("shown@example.com", reason="hard_bounced", profile=profile)
+    SuppressedAddress.objects.suppress("by.hand@example.com", reason="manual")
+
+    html = suppression_list(limited_staff)
+
+    assert "shown@example.com" in html and "by.hand@example.com" in html
+    assert "hidden@example.com" not in html
+    assert suppressed_elsewhere.profile_id not in html
+
+
+def test_the_suppression_list_search_does_not_find_another_databases_profile(
+    limited_staff, suppressed_elsewhere
+):
+    html = suppression_list(limited_staff, q=suppressed_elsewhere.profile_id)
+
+    assert "hidden@example.com" not in html
+    assert "0 suppressed addresses" in html
+
+
+@pytest.mark.parametrize("page", ["change", "delete"])
+def test_another_databases_suppressed_address_is_not_found(
+    limited_staff, suppressed_elsewhere, page
+):
+    url = reverse(f"admin:subscriptions_suppressedaddress_{page}", args=[suppressed_elsewhere.pk])
+
+    response = limited_staff.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_another_databases_suppression_cannot_be_lifted(limited_staff, suppressed_elsewhere):
+    url = reverse("admin:subscriptions_suppressedaddress_delete", args=[suppressed_elsewhere.pk])
+    limited_staff.post(url, {"post": "yes"})
+    limited_staff.post(
+        reverse("admin:subscriptions_suppressedaddress_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": [suppressed_elsewhere.pk],
+            "post": "yes",
+        },
+    )
+
+    assert SuppressedAddress.objects.is_suppressed("hidden@example.com")
+
+
+def test_staff_without_access_to_profiles_see_only_entries_tied_to_no_profile(
+    client, database, profile
+):
+    staff = grant(UserFactory(username="sam", is_staff=True), "view_suppressedaddress")
+    database.members.add(staff)
+    SuppressedAddress.objects.suppress("shown@example.com", reason="hard_bounced", profile=profile)
+    SuppressedAddress.objects.suppress("by.hand@example.com", reason="manual")
+    client.force_login(staff)
+
+    html = suppression_list(client)
+
+    assert "by.hand@example.com" in html and "shown@example.com" not in html
+
+
+def test_an_entry_whose_profile_is_gone_is_shown_to_superusers_only(
+    client, alice, limited_staff, database
+):
+    gone = ProfileFactory(database=database)
+    SuppressedAddress.objects.suppress("gone@example.com", reason="hard_bounced", profile=gone)
+    gone.delete()
+
+    assert "gone@example.com" not in suppression_list(limited_staff)
+    client.force_login(alice)
+    assert "gone@example.com" in suppression_list(client)
+
+
+def test_a_superuser_sees_and_lifts_every_suppression(admin_client, suppressed_elsewhere):
+    html = suppression_list(admin_client, q=suppressed_elsewhere.profile_id)
+    assert "hidden@example.com" in html
+    url = reverse("admin:subscriptions_suppressedaddress_change", args=[suppressed_elsewhere.pk])
+    assert "hidden@example.com" in admin_client.get(url).content.decode()
+
+    url = reverse("admin:subscriptions_suppressedaddress_delete", args=[suppressed_elsewhere.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not SuppressedAddress.objects.is_suppressed("hidden@example.com")

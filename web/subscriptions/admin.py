@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -353,8 +353,12 @@ class SuppressedAddressForm(forms.ModelForm):
 
 
 @admin.register(SuppressedAddress)
-class SuppressedAddressAdmin(admin.ModelAdmin):
-    """The global suppression list: nothing is sent to these addresses; delete to lift."""
+class SuppressedAddressAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The global suppression list: nothing is sent to these addresses; delete to lift.
+
+    The list is global, but an entry a profile's event put there tells that profile's
+    address and profile_id: it is shown (and lifted) only by staff who may see the profile.
+    """
 
     form = SuppressedAddressForm
     list_display = ["address", "reason", "profile_link", "created_at"]
@@ -368,6 +372,18 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "address"] if obj else self.readonly_fields
+
+    def scope(self, rows, user):
+        """Return the entries tied to no profile and those of the profiles ``user`` may
+        see; every entry to a superuser.
+
+        An entry names its profile by profile_id, not by a relation; an entry whose profile
+        is gone has no database left to be seen through, so only a superuser sees it.
+        """
+        if scoping.may_see_every_database(user):
+            return rows
+        profile = Profile.objects.filter(profile_id=OuterRef("profile_id")).visible_to(user)
+        return rows.filter(Q(profile_id="") | Exists(profile))
 
     @admin.display(description="Profile", ordering="profile_id")
     def profile_link(self, obj):
