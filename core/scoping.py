@@ -11,13 +11,26 @@ one rule, used by the querysets, the pages, the API and the admin alike:
 
 A row of a database the user may not see does not exist for them (the pages and the API
 answer 404, the admin leaves it out of its lists).
+
+The rows of another model shown with a profile (its orders, subscriptions, promo codes…)
+also need that model's view permission, ``view_permission``: what the API's model
+permissions ask of a GET, and what the profile page's parts and the personal-data export
+check (orders: ``market.view_order``).
 """
+
+from django.contrib.auth import get_permission_codename
 
 VIEW_PROFILES = "profiles.view_profile"
 
 
 def may_see_every_database(user):
     return user.is_authenticated and user.is_active and user.is_superuser
+
+
+def view_permission(model):
+    """Return the permission to read rows of ``model``, e.g. ``"market.view_order"``."""
+    opts = model._meta
+    return f"{opts.app_label}.{get_permission_codename('view', opts)}"
 
 
 def visible(queryset, user, database="database"):

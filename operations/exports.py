@@ -4,6 +4,15 @@ The export is a JSON-ready dict: identifiers, every standard field, phones, cust
 their definitions, the whole action history, segment memberships, suppression-list entries,
 and the rows of every other model that points at the profile (subscriptions, relations,
 orders…), so data added by later apps is exported without changing this module.
+
+Those other rows go only to a user who may read them elsewhere, by the model's view
+permission (``core.scoping.view_permission``, as its API and its part of the profile page
+check): the export must not be a way round them (a marketer without ``market.view_order``
+gets no orders here either). Each model left out is named under ``withheld`` with the
+permission it needs, so a partial export is not taken for complete; it is named whether or
+not the profile has rows of it, so it tells nothing of them. The export is built in the
+request, for its user; a job building it would have to decide from the user who asked, when
+it reads the rows (a permission withdrawn meanwhile then counts).
 """
 
 import json
@@ -14,6 +23,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.jsonvalues import encodable
+from core.scoping import view_permission
 from subscriptions.models import SuppressedAddress
 
 EXPORT_FORMAT_VERSION = 1
@@ -52,11 +62,19 @@ def _custom_fields(profile):
     ]
 
 
-def _other_relations(profile):
-    """Return the rows of every other model with a foreign key to the profile."""
-    related = {}
+def _other_relations(profile, user):
+    """Return the rows of every other model with a foreign key to the profile that ``user``
+    may view, and the models left out with the permission each needs."""
+    related, withheld = {}, {}
     for relation in profile._meta.related_objects:
         if relation.get_accessor_name() in COVERED_RELATIONS or relation.many_to_many:
+            continue
+        # A model with two keys to profiles (a relation between two of them) lists the
+        # rows of both under its one label.
+        label = relation.related_model._meta.label_lower
+        permission = view_permission(relation.related_model)
+        if not user.has_perm(permission):
+            withheld[label] = permission
             continue
         if relation.one_to_one:
             manager = relation.related_model._default_manager
@@ -68,22 +86,24 @@ def _other_relations(profile):
         many = [field.name for field in relation.related_model._meta.many_to_many]
         if many:
             rows = rows.prefetch_related(*many)
-        # A model with two keys to profiles (a relation between two of them) lists the
-        # rows of both under its one label.
-        label = relation.related_model._meta.label_lower
         related.setdefault(label, []).extend(
             {"id": row["pk"], **row["fields"]} for row in serializers.serialize("python", rows)
         )
-    return related
+    return related, [
+        {"section": "related", "key": label, "permission": permission}
+        for label, permission in withheld.items()
+    ]
 
 
-def export_profile_data(profile):
-    """Return all personal data held on the profile as a JSON-ready dict."""
+def export_profile_data(profile, user):
+    """Return the personal data held on the profile that ``user`` may read, as a
+    JSON-ready dict (all of it for a user with every view permission)."""
     events = profile.events.order_by("occurred_at", "id")
     memberships = profile.segment_memberships.select_related("segment").order_by("added_at")
     suppressed = SuppressedAddress.objects.filter(
         models.Q(profile_id=profile.profile_id) | models.Q(address=profile.email)
     )
+    related, withheld = _other_relations(profile, user)
     data = {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now(),
@@ -110,6 +130,7 @@ def export_profile_data(profile):
             {"address": s.address, "reason": s.reason, "created_at": s.created_at}
             for s in suppressed
         ],
-        "related": _other_relations(profile),
+        "related": related,
+        "withheld": withheld,
     }
     return _json_ready(data)

@@ -100,3 +100,38 @@ def test_the_export_reads_subscriptions_categories_in_one_query_not_one_per_row(
     rows = response.json()["related"]["subscriptions.subscription"]
     assert len(rows) == 21
     assert all(row["categories"] == [news.pk] for row in rows)
+
+
+def test_a_user_who_may_view_everything_gets_a_complete_export(api_client, alice, profile):
+    from tests.market.factories import OrderFactory
+
+    order = OrderFactory(profile=profile)
+    api_client.force_authenticate(alice)
+    data = api_client.get(url(profile)).json()
+    assert data["withheld"] == []
+    assert [row["id"] for row in data["related"]["market.order"]] == [order.pk]
+    assert {"subscriptions.subscription", "loyalty.membership"} <= set(data["related"])
+
+
+def test_it_leaves_out_the_rows_the_user_may_not_view_and_says_so(api_client, database, profile):
+    """Without a model's view permission its rows are left out of the export as they are
+    refused by its own endpoint, and the export names them with the permission needed."""
+    from tests.subscriptions.factories import SubscriptionFactory
+
+    SubscriptionFactory(profile=profile)
+    exporter = grant(UserFactory(username="eve"), "view_profile", "export_profile")
+    database.members.add(exporter)
+    api_client.force_authenticate(exporter)
+    subscriptions = f"/api/v1/profiles/{profile.profile_id}/subscriptions/"
+    assert api_client.get(subscriptions).status_code == 403
+
+    data = api_client.get(url(profile)).json()
+
+    assert "subscriptions.subscription" not in data["related"]
+    assert {
+        "section": "related",
+        "key": "subscriptions.subscription",
+        "permission": "subscriptions.view_subscription",
+    } in data["withheld"]
+    assert data["profile"]["email"] == "ann@example.com"
+    assert {"open"} <= {event["type"] for event in data["events"]}

@@ -208,7 +208,10 @@ class ProfileViewSet(viewsets.ModelViewSet):
         request=None,
         responses={200: OpenApiTypes.OBJECT},
         description="All personal data held on the profile, machine-readable (needs the "
-        "export permission).",
+        "export permission). `related` holds the rows of other models only for the models "
+        "you may view (their view permission, as their own endpoints ask); `withheld` lists "
+        "each model left out, `{section, key, permission}`, so an export missing them is "
+        "not taken for complete.",
     )
     @action(
         detail=True,
@@ -218,7 +221,7 @@ class ProfileViewSet(viewsets.ModelViewSet):
     )
     def export(self, request, profile_id=None):
         profile = self.get_object()
-        response = Response(export_profile_data(profile))
+        response = Response(export_profile_data(profile, request.user))
         response["Content-Disposition"] = f'attachment; filename="profile-{profile_id}.json"'
         return response
 

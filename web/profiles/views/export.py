@@ -14,9 +14,10 @@ from ..access import get_profile_for_user
 @login_required
 @require_GET
 def profile_export(request, profile_id):
-    """Download everything held on the profile (for a data-subject request)."""
+    """Download everything held on the profile that the user may read (for a data-subject
+    request); the export names what it leaves out."""
     profile = get_profile_for_user(request, profile_id, "profiles.export_profile")
-    data = export_profile_data(profile)
+    data = export_profile_data(profile, request.user)
     response = HttpResponse(
         json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
     )
