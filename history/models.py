@@ -55,6 +55,13 @@ class Event(models.Model):
             models.Index(
                 fields=["profile", "type", "-occurred_at", "-id"], name="event_profile_type_newest"
             ),
+            # The actions that carried an IP (a few in a hundred): whether a profile has one
+            # later than a reported event's (operations.location) reads only those.
+            models.Index(
+                fields=["profile", "-occurred_at", "-id"],
+                condition=models.Q(data__has_key="ip"),
+                name="event_profile_located",
+            ),
         ]
 
     def __str__(self):
