@@ -19,6 +19,7 @@
     403: "You do not have permission to do that.",
     404: "That profile or page no longer exists.",
     405: "That action is not allowed here.",
+    503: "That change met another one made at the same moment and was not saved. Please try again.",
   };
 
   document.addEventListener("htmx:responseError", function (event) {
