@@ -154,6 +154,11 @@ def build_world():
                 SegmentMembership: membership,
                 Event: EventFactory(profile=profile),
                 AuditEntry: AuditEntry.objects.filter(profile_id=profile.profile_id).first(),
+                SuppressedAddress: SuppressedAddress.objects.create(
+                    address=f"gone@{name.lower()}.example",
+                    reason="hard_bounced",
+                    profile_id=profile.profile_id,
+                ),
             }
         )
         scenario = ScenarioFactory(database=database, name=f"{name} onboarding")
@@ -232,9 +237,6 @@ def build_world():
         )
     # One of each remaining model the admin shows, so its change pages are checked too.
     SubscriptionFieldFactory(resource=resource)
-    SuppressedAddress.objects.create(
-        address="gone@example.com", reason="hard_bounced", profile_id=own[Profile].profile_id
-    )
     seen = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "bob"}
     seen |= {"http_accept": "*/*", "path_info": "/accounts/login/", "attempt_time": now()}
     AccessAttempt.objects.create(**seen, get_data="", post_data="", failures_since_start=1)
