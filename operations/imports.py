@@ -404,9 +404,13 @@ class Batch:
     def _run_wave(self, rows):
         seen = {}
         found = self.matcher.find_all(rows, seen)
-        profiles = Profile.objects.select_for_update().in_bulk(
-            [pk for pk in found.values() if isinstance(pk, int)]
-        )
+        # In the order of their keys, as every batch of events takes them, and not FOR
+        # UPDATE, which the key-share lock an event's reference takes at commit waits for:
+        # an import and a batch of events each holding profiles the other needed waited
+        # for each other (a deadlock). A change of email takes the stronger lock itself.
+        matched = [pk for pk in found.values() if isinstance(pk, int)]
+        locked = Profile.objects.locked_for_change().filter(any_of("pk", matched)).order_by("pk")
+        profiles = {profile.pk: profile for profile in locked} if matched else {}
         creates, updates = [], []
         for row in rows:
             target = found[row.index]
