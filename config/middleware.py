@@ -1,16 +1,13 @@
 import logging
 
 from django.conf import settings
-from django.db import OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from core.races import lost_race
+
 logger = logging.getLogger(__name__)
 
-# PostgreSQL's answers to a transaction that lost a race it cannot wait out: a deadlock
-# (40P01) and a serialization failure (40001). Nothing of it was kept; the same request
-# sent again runs after the winner.
-RETRYABLE_SQLSTATES = {"40P01", "40001"}
 RETRY_AFTER_SECONDS = 1
 
 
@@ -65,14 +62,14 @@ class RequestSizeLimitMiddleware:
 
 
 class RetryableConflictMiddleware:
-    """Answer 503 with ``Retry-After`` to a write PostgreSQL gave up on because it lost a
-    race with another one (a deadlock, a serialization failure), instead of a 500.
+    """Answer 503 with ``Retry-After`` to a write that lost a race with another request
+    (``core.races``: a deadlock, a serialization failure, a row deleted meanwhile), instead
+    of a 500.
 
-    The writes take their rows in a set order so that this should not happen; where two
-    kinds of write still meet the other way round, the database cancels one of them and
-    rolls it back whole. That request changed nothing and can simply be sent again, which
-    a 503 with ``Retry-After`` tells a client (and a mail server's retry queue) to do,
-    where a 500 says the server is broken. It is logged as a warning, to be looked into.
+    Its transaction was rolled back whole: the request changed nothing and can simply be
+    sent again, which a 503 with ``Retry-After`` tells a client (and a mail server's retry
+    queue) to do, where a 500 says the server is broken; sent again, it gets the answer
+    the winner left (a 404 for a profile deleted meanwhile). Logged as a warning.
     """
 
     def __init__(self, get_response):
@@ -82,12 +79,10 @@ class RetryableConflictMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError):
-            return None
-        if getattr(exception.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+        if not lost_race(exception):
             return None
         logger.warning(
-            "%s %s lost a race and was rolled back: %s", request.method, request.path, exception
+            "%s %s lost a race, rolled back: %s", request.method, request.path, exception
         )
         message = (
             "This change met another one made at the same moment and was not saved; "

@@ -9,15 +9,21 @@ when it starts, and every little while as it runs.
 """
 
 import logging
+import time
 
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from core.races import lost_race
+
 from .kinds import get_kind
 from .models import ERROR_SAMPLES, Job
 
 logger = logging.getLogger(__name__)
+
+STEP_ATTEMPTS = 5
+RETRY_PAUSE_SECONDS = 0.2
 
 
 def start(kind, *, user, database=None, params=None, inline=False):
@@ -54,7 +60,7 @@ def run(job_id, *, worker):
         return
     try:
         kind = get_kind(Job.objects.values_list("kind", flat=True).get(pk=job_id))
-        while not _step(job_id, kind, worker):
+        while not _step_again_if_it_lost(job_id, kind, worker):
             pass
     except Exception as error:  # the job fails, the worker goes on with the next
         logger.exception("Job %s failed", job_id)
@@ -73,6 +79,22 @@ def _claim(job_id, worker):
         job.started_at = job.started_at or now
         job.save(update_fields=["status", "worker", "heartbeat_at", "started_at"])
     return True
+
+
+def _step_again_if_it_lost(job_id, kind, worker):
+    """``_step``, run again when it lost a race with a request (``core.races``: a deadlock
+    with an event batch, a profile deleted meanwhile): its transaction, the job's new
+    position included, was rolled back whole, so the same chunk is done again, a little
+    later each time, up to ``STEP_ATTEMPTS`` times; then the job fails as for any error."""
+    for attempt in range(1, STEP_ATTEMPTS + 1):
+        try:
+            return _step(job_id, kind, worker)
+        except Exception as error:
+            if not lost_race(error) or attempt == STEP_ATTEMPTS:
+                raise
+            logger.warning("Job %s: a step lost a race (%s), run again", job_id, error)
+            time.sleep(RETRY_PAUSE_SECONDS * attempt)
+    raise AssertionError("unreachable")  # the last attempt returned or raised
 
 
 def _step(job_id, kind, worker):

@@ -28,6 +28,7 @@ from django.utils import timezone
 from audit.signals import log_updates
 from core import bulk
 from core.lookups import any_of
+from core.races import LostRace
 from core.status import Status
 from core.text import normalize_email
 from history.models import Event
@@ -426,13 +427,17 @@ def _apply_batch_effects(effectful):
     fields = ["id", "profile_id", *FOLDED_FIELDS]
     if rare:
         fields += ["status", "email"]
+    wanted = {event.pk for event in rare} | tagged.keys() | located.keys()
     rows = (
         Profile.objects.locked_for_change()
-        .filter(any_of("pk", {event.pk for event in rare} | tagged.keys() | located.keys()))
+        .filter(any_of("pk", wanted))
         .order_by("pk")
         .values_list(*fields)
     )
     profiles = {values[0]: Profile.from_db(connection.alias, fields, values) for values in rows}
+    if len(profiles) < len(wanted):
+        # Deleted since the batch read it: its events would fail at commit anyway.
+        raise LostRace("A profile of the batch was deleted meanwhile.")
     if rare:
         _apply_rare_effects(rare, profiles)
     if tagged or located:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.races import LostRace
 from core.status import Status
 from history.services import record_event, record_import
 from profiles.models import CheckedValues, Profile, check_profile_values
@@ -66,7 +67,9 @@ def update_profile(profile, values, *, source, replace_custom_values=False):
         values = check_profile_values(
             profile.database, values, profile=profile, replace_custom_values=replace_custom_values
         )
-    stored = Profile.objects.select_for_update().get(pk=profile.pk)
+    stored = Profile.objects.select_for_update().filter(pk=profile.pk).first()
+    if stored is None:
+        raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
     status, in_control_group = stored.status, stored.in_control_group
     changed = []
     for name, value in values.items():
@@ -121,8 +124,18 @@ def suppress_address(profile):
 
 
 @transaction.atomic
+@_in_transaction()
 def delete_profile(profile):
-    """Remove the profile with its history, subscriptions and relations."""
+    """Remove the profile with its history, subscriptions and relations.
+
+    The row is locked first (``FOR UPDATE``): a write adding a row that refers to the
+    profile (an event, an order) checks it at commit with a key-share lock, which waits
+    for this one, then fails as the profile is gone (``core.races``: sent again, it is a
+    404). Without the lock such a row, committed after Django read the rows to delete
+    with the profile, made the delete itself fail at its commit.
+    """
+    if Profile.objects.select_for_update().filter(pk=profile.pk).first() is None:
+        raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
     if profile.avatar:
         profile.avatar.delete(save=False)
     profile.delete()

@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.races import LostRace
 from core.status import Status
 from history.services import record_event
 from profiles.models import Profile
@@ -56,7 +57,8 @@ def subscribe(profile, new=None, **values):
     resource, channel = subscription.resource, subscription.channel
     with transaction.atomic():
         # Lock the profile row: concurrent subscribes of one profile run one after another.
-        list(Profile.objects.locked_for_change().filter(pk=profile.pk).values_list("pk"))
+        if not Profile.objects.locked_for_change().filter(pk=profile.pk).values_list("pk"):
+            raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
         same_channel = Subscription.all_objects.filter(
             profile=profile, resource=resource, channel=channel
         )
