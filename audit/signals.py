@@ -8,10 +8,12 @@ Old values are read from the database in ``pre_save`` (one query per audited sav
 import functools
 
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 
 from core import bulk
+from core.races import LostRace
 
 from .context import current_actor
 from .models import AuditEntry
@@ -88,7 +90,12 @@ def _created_changes(values):
 def _profile_id_of(instance):
     if hasattr(instance, "profile_id") and isinstance(instance.profile_id, str):
         return instance.profile_id
-    profile = getattr(instance, "profile", None)
+    try:
+        profile = getattr(instance, "profile", None)
+    except ObjectDoesNotExist:  # deleted by another request since the row was read
+        raise LostRace(
+            f"The profile of {instance._meta.object_name} {instance.pk} is gone."
+        ) from None
     return getattr(profile, "profile_id", "") or ""
 
 

@@ -39,3 +39,14 @@ def lost_race(error):
         if isinstance(error, kind):
             return getattr(error.__cause__, "sqlstate", None) in sqlstates
     return False
+
+
+def read_again(queryset, **lookups):
+    """The one row of ``queryset`` the lookups name, read again by a write (under the lock
+    the queryset takes, or after the write): ``LostRace`` when another request deleted it,
+    or a row it joins to, since it was first read."""
+    row = queryset.filter(**lookups).first()
+    if row is None:
+        described = ", ".join(f"{name}={value}" for name, value in lookups.items())
+        raise LostRace(f"{queryset.model._meta.object_name} {described} was deleted meanwhile.")
+    return row

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 
 from core.lookups import any_of
-from core.races import LostRace
+from core.races import read_again
 from history.models import Event
 from profiles.location import PLACE_FIELDS, location_change
 from profiles.models import Profile
@@ -58,9 +58,7 @@ def update_location_from_ip(profile, ip, *, occurred_at=None, source="event"):
         # action: one reported at the same time and committed while this waited is then
         # seen, and an older IP does not overwrite it.
         fields = ["ip", "country", "timezone", *PLACE_FIELDS]
-        locked = Profile.objects.locked_for_change().only(*fields).filter(pk=profile.pk).first()
-        if locked is None:
-            raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
+        locked = read_again(Profile.objects.locked_for_change().only(*fields), pk=profile.pk)
         for name in fields:
             setattr(profile, name, getattr(locked, name))
         if newer_located_action(profile, occurred_at):

@@ -14,6 +14,7 @@ check constraint (``loyalty_balance_not_negative``) holds whatever else writes.
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.races import read_again
 from history.services import record_event
 from loyalty.models import Membership, Transaction
 
@@ -74,10 +75,9 @@ def add_points(membership, points, reason="", *, source, user=None):
     """
     reason = (reason or "").strip()
     with transaction.atomic():
-        locked = (
-            Membership.objects.select_for_update(of=("self",))
-            .select_related("program", "profile")
-            .get(pk=membership.pk)
+        locked = read_again(
+            Membership.objects.select_for_update(of=("self",)).select_related("program", "profile"),
+            pk=membership.pk,
         )
         balance = locked.check_points(points, reason)
         locked.balance = balance

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from core.races import LostRace
+from core.races import read_again
 from core.status import Status
 from history.services import record_event, record_import
 from profiles.models import CheckedValues, Profile, check_profile_values
@@ -67,9 +67,7 @@ def update_profile(profile, values, *, source, replace_custom_values=False):
         values = check_profile_values(
             profile.database, values, profile=profile, replace_custom_values=replace_custom_values
         )
-    stored = Profile.objects.select_for_update().filter(pk=profile.pk).first()
-    if stored is None:
-        raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
+    stored = read_again(Profile.objects.select_for_update(), pk=profile.pk)
     status, in_control_group = stored.status, stored.in_control_group
     changed = []
     for name, value in values.items():
@@ -134,8 +132,7 @@ def delete_profile(profile):
     404). Without the lock such a row, committed after Django read the rows to delete
     with the profile, made the delete itself fail at its commit.
     """
-    if Profile.objects.select_for_update().filter(pk=profile.pk).first() is None:
-        raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
+    read_again(Profile.objects.select_for_update().only("pk"), pk=profile.pk)
     if profile.avatar:
         profile.avatar.delete(save=False)
     profile.delete()

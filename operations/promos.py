@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.races import read_again
 from history.services import record_event
 from promos.models import PromoCode, PromoPool
 
@@ -79,7 +80,7 @@ def attach(pool, profile, *, source):
 
 
 def _locked(code):
-    return PromoCode.objects.select_for_update().select_related("pool").get(pk=code.pk)
+    return read_again(PromoCode.objects.select_for_update().select_related("pool"), pk=code.pk)
 
 
 def activate(code, *, source):

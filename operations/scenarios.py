@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from core.races import LostRace
+from core.races import read_again
 from interactions.models import Participation, Scenario, Trigger
 from interactions.steps import SETTABLE
 from profiles.models import Profile
@@ -51,9 +51,8 @@ def engage(scenario, profile, *, source):
         )
     with transaction.atomic():
         # One engagement of a profile at a time: two at once cannot both pass the check.
-        if Profile.objects.locked_for_change().filter(pk=profile.pk).first() is None:
-            raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
-        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        read_again(Profile.objects.locked_for_change(), pk=profile.pk)
+        scenario = read_again(Scenario.objects.select_for_update(), pk=scenario.pk)
         if not scenario.is_active:
             raise EngagementRefused(f"Scenario “{scenario.name}” is paused: it takes no profile.")
         if not scenario.allow_reentry:

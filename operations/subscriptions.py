@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.races import LostRace
+from core.races import read_again
 from core.status import Status
 from history.services import record_event
 from profiles.models import Profile
@@ -57,8 +57,7 @@ def subscribe(profile, new=None, **values):
     resource, channel = subscription.resource, subscription.channel
     with transaction.atomic():
         # Lock the profile row: concurrent subscribes of one profile run one after another.
-        if not Profile.objects.locked_for_change().filter(pk=profile.pk).values_list("pk"):
-            raise LostRace(f"Profile {profile.profile_id} was deleted meanwhile.")
+        read_again(Profile.objects.locked_for_change().only("pk"), pk=profile.pk)
         same_channel = Subscription.all_objects.filter(
             profile=profile, resource=resource, channel=channel
         )
@@ -112,7 +111,7 @@ def update_subscription(subscription, change=None, *, source="", **values):
     if not isinstance(change, SubscriptionChange):
         change = check_subscription_change(subscription, **values)
     with transaction.atomic():
-        stored = Subscription.all_objects.select_for_update().get(pk=subscription.pk)
+        stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
         if stored.is_deleted:
             raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
         for model_field in Subscription._meta.concrete_fields:
@@ -225,6 +224,9 @@ def set_status(subscription, status):
 @transaction.atomic
 def delete_subscription(subscription):
     """Mark the subscription deleted (kept until a limit needs its place) and record it."""
+    stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
+    if stored.is_deleted:  # by another request meanwhile: nothing more to record
+        subscription.deleted_at = stored.deleted_at
     if subscription.is_deleted:
         return subscription
     subscription.deleted_at = timezone.now()

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from core.api.errors import refused_items
 from core.api.views import hold_batch_slot
 from core.jsonvalues import encodable
+from core.races import read_again
 from history import paging
 from history.filters import EventFilter
 from history.models import Event
@@ -176,7 +177,7 @@ class EventViewSet(viewsets.ViewSet):
         [outcome] = ingest_events(request.user, [payload])
         if outcome.errors:
             return Response(outcome.errors, status=status.HTTP_400_BAD_REQUEST)
-        event = Event.objects.select_related("profile").get(pk=outcome.id)
+        event = read_again(Event.objects.select_related("profile"), pk=outcome.id)
         return Response(CreatedEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

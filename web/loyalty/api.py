@@ -35,6 +35,7 @@ from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import Conflict, InVisibleDatabasesMixin, UniqueRaceMixin
+from core.races import read_again
 from core.text import validate_text
 from loyalty.models import (
     MAX_POINTS,
@@ -427,7 +428,7 @@ class ProfileLoyaltyView(generics.ListCreateAPIView):
             )
         except AlreadyEnrolled as refusal:
             raise Conflict(str(refusal)) from None
-        membership = memberships_of(profile).get(pk=membership.pk)
+        membership = read_again(memberships_of(profile), pk=membership.pk)
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 

@@ -25,6 +25,7 @@ from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import DatabaseObjectMixin, StrictModelSerializer, StrictSerializer
 from core.api.views import Conflict, InVisibleDatabasesMixin, UniqueRaceMixin
+from core.races import read_again
 from operations.relations import DIRECTIONS, OUTGOING, RelationExists, add_relation
 from operations.relations import remove_relation as remove
 from profiles.filters import DatabaseFilterSet
@@ -271,7 +272,7 @@ class ProfileRelationsView(generics.ListCreateAPIView):
             ) from None
         except RelationExists as exists:
             raise Conflict({"detail": str(exists), "profile_id": [str(exists)]}) from None
-        relation = Relation.objects.for_display().get(pk=relation.pk)
+        relation = read_again(Relation.objects.for_display(), pk=relation.pk)
         data = RelationSerializer(relation, context={"profile": profile}).data
         return Response(data, status=status.HTTP_201_CREATED)
 

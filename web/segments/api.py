@@ -18,6 +18,7 @@ from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer, StrictSerializer
 from core.api.views import InVisibleDatabasesMixin
+from core.races import read_again
 from operations.segments import add_to_segment, remove_from_segment
 from profiles.filters import DatabaseFilterSet
 from profiles.models import Profile
@@ -138,7 +139,8 @@ class SegmentViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
             raise serializers.ValidationError(
                 {"profile_id": ["The profile belongs to another database than the segment."]}
             ) from None
-        membership = segment.memberships.select_related("profile").get(profile=profile)
+        # Taken out by another request since: sent again, the profile is added anew.
+        membership = read_again(segment.memberships.select_related("profile"), profile=profile)
         return Response(
             MemberSerializer(membership).data,
             status=status.HTTP_201_CREATED if added else status.HTTP_200_OK,

@@ -23,6 +23,7 @@ from core.api.fields import CustomValuesField, OptionsField, StrictCharField
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer
 from core.fieldtypes import clean_options
+from core.races import read_again
 from core.status import Status
 from operations.subscriptions import delete_subscription, subscribe, update_subscription
 from profiles.models import Profile
@@ -367,7 +368,9 @@ class SubscriptionSerializer(StrictModelSerializer):
         if device:
             changes["device"] = device
         update_subscription(instance, **changes)
-        return Subscription.objects.for_display().select_related("profile").get(pk=instance.pk)
+        return read_again(
+            Subscription.objects.for_display().select_related("profile"), pk=instance.pk
+        )
 
 
 class CreatedSubscriptionSerializer(SubscriptionSerializer):
