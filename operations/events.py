@@ -28,7 +28,7 @@ from django.utils import timezone
 from audit.signals import log_updates
 from core import bulk
 from core.lookups import any_of
-from core.races import LostRace
+from core.races import LostRace, read_again
 from core.status import Status
 from core.text import normalize_email
 from history.models import Event
@@ -89,6 +89,9 @@ def _click(event, subscription, changes):
     if not tags:
         return
     profile = event.profile
+    read_again(Profile.objects.locked_for_change().only("pk"), pk=profile.pk)
+    if _later_tagged_clicks({profile.pk: event.occurred_at}, exclude=[event.pk]):
+        return  # reported late: the tags stay those of the later click
     # The latest tagged click defines all five tags: the ones it lacks are cleared.
     for tag in UTM_TAGS:
         setattr(profile, tag, tags.get(tag, "")[:200])
@@ -441,7 +444,12 @@ def _apply_batch_effects(effectful):
     if rare:
         _apply_rare_effects(rare, profiles)
     if tagged or located:
-        _fold(profiles, tagged, located, _newest_located(effectful, located))
+        newest = _newest_located(effectful, located)
+        batch = [event.outcome.id for event in effectful if event.pk in tagged]
+        moments = {pk: moment for pk, (moment, _) in tagged.items()}
+        for pk in _later_tagged_clicks(moments, exclude=batch):
+            del tagged[pk]
+        _fold(profiles, tagged, located, newest)
 
 
 def _newest_located(effectful, located):
@@ -454,16 +462,36 @@ def _newest_located(effectful, located):
     return newest_located_actions(located.keys(), since, exclude=batch)
 
 
+def _later_tagged_clicks(moments, *, exclude=()):
+    """The profiles of ``moments`` ({profile pk: when a tagged click of this write
+    happened}) that have a tagged click reported before and made later, whose tags they
+    keep (one query, on the index of a profile's events by type; read once their rows are
+    locked, so that a click committed while this write waited counts; the events
+    ``exclude`` names left out)."""
+    if not moments:
+        return set()
+    clicks = (
+        Event.objects.filter(
+            any_of("profile_id", moments), type="click", occurred_at__gt=min(moments.values())
+        )
+        .filter(models.Q(data__has_any_keys=UTM_TAGS) | models.Q(data__url__icontains="utm_"))
+        .exclude(any_of("pk", exclude))
+        .values_list("profile_id", "occurred_at", "data")
+        .order_by()
+    )
+    return {pk for pk, moment, data in clicks if moment > moments[pk] and click_utm(data)}
+
+
 def _fold_inputs(effectful):
-    """Return ({profile pk: the tags of its latest tagged click}, {profile pk: [(moment,
-    ip)] in time order}) of the events."""
+    """Return ({profile pk: (when, the tags) of its latest tagged click}, {profile pk:
+    [(moment, ip)] in time order}) of the events (oldest first)."""
     tagged, located = {}, defaultdict(list)
     ip_field = Profile._meta.get_field("ip")
     for event in effectful:
         if event.type == "click":
             tags = click_utm(event.data)
             if tags:
-                tagged[event.pk] = tags
+                tagged[event.pk] = (event.occurred_at, tags)
         ip = event.data.get("ip")
         if ip and isinstance(ip, str):
             with contextlib.suppress(ValidationError):
@@ -580,7 +608,7 @@ def _fold(profiles, tagged, located, newest):
                 continue
             for name, value in location_change(profile, ip).items():
                 setattr(profile, name, value)
-        tags = tagged.get(pk)
+        _, tags = tagged.get(pk, (None, None))
         if tags is not None:
             # The latest tagged click defines all five tags: the ones it lacks are cleared.
             for tag in UTM_TAGS:

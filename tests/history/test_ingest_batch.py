@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from core.status import Status
 from history.models import Event
+from operations.events import ingest_event
 from subscriptions.models import SuppressedAddress
 from tests.factories import ProfileFactory
 from tests.subscriptions.factories import SubscriptionFactory
@@ -41,8 +42,9 @@ def event(profile, type="open", minutes_ago=None, **data):
     return item
 
 
-def tagged_click(profile, source, **extra):
-    return event(profile, "click", url=f"https://shop.example/?utm_source={source}", **extra)
+def tagged_click(profile, source, minutes_ago=None, **extra):
+    url = f"https://shop.example/?utm_source={source}"
+    return event(profile, "click", minutes_ago, url=url, **extra)
 
 
 def test_a_mixed_batch_applies_every_effect_and_answers_in_input_order(client, database):
@@ -149,6 +151,35 @@ def test_the_latest_tagged_click_of_a_batch_sets_the_utm_and_is_audited(client, 
     entry = AuditEntry.objects.filter(profile_id=profile.profile_id, action="update").latest("pk")
     assert entry.changes["utm_source"] == ["", "newer"]
     assert entry.changes["utm_term"] == ["old", ""]
+
+
+def test_a_tagged_click_reported_late_leaves_the_tags_of_a_later_one(client, profile, database):
+    """A mail server's retry queue reports yesterday's click after today's: the profile
+    keeps today's tags (it took the last one processed before), and a later click still
+    sets its own. A later click without tags, or of another profile, does not count."""
+    other = ProfileFactory(database=database)
+    post(client, [tagged_click(profile, "today", minutes_ago=5), tagged_click(other, "x", 1)])
+    post(client, [event(profile, "click", 1, url="https://shop.example/plain")])
+    post(
+        client,
+        [tagged_click(profile, "yesterday", minutes_ago=60 * 24), tagged_click(other, "y", 9)],
+    )
+    profile.refresh_from_db(), other.refresh_from_db()
+    assert (profile.utm_source, other.utm_source) == ("today", "x")
+    post(client, [tagged_click(profile, "now", minutes_ago=1)])
+    profile.refresh_from_db()
+    assert profile.utm_source == "now"
+
+
+def test_a_late_click_of_the_one_event_path_leaves_the_later_tags(profile):
+    now = timezone.now()
+    ingest_event(profile, "click", {"utm_source": "today"}, now - timedelta(minutes=5))
+    ingest_event(profile, "click", {"utm_source": "yesterday"}, now - timedelta(days=1))
+    profile.refresh_from_db()
+    assert profile.utm_source == "today"
+    ingest_event(profile, "click", {"utm_source": "now"}, now)
+    profile.refresh_from_db()
+    assert profile.utm_source == "now"
 
 
 def test_subscriptions_named_in_a_batch_are_checked_per_event(client, profile, database):
