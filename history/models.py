@@ -3,7 +3,10 @@ from django.utils import timezone
 
 from core.jsonvalues import TolerantDecoder, shown
 
-from .types import EVENT_TYPES_BY_SLUG, GROUP_LABELS, label_for
+from .types import EVENT_TYPES_BY_SLUG, GROUP_LABELS, label_for, withheld_keys
+
+# What a user sees in place of a value of an event's data a permission of its own guards.
+HIDDEN = "(hidden)"
 
 # The data keys shown on a history row, in this order, with their labels.
 KEY_DATA = [
@@ -103,6 +106,25 @@ class Event(models.Model):
             is_link = key == "url" and text.lower().startswith(("http://", "https://"))
             rows.append((label, text, is_link))
         return rows
+
+    @staticmethod
+    def withholding(user):
+        """Return a function that hides, in an event read to be shown to ``user`` (never
+        saved), the values of its data ``user`` may not see (``HIDDEN`` in their place),
+        and returns it; its ``hidden`` holds {(type, key): permission} of what it hid."""
+        withheld = withheld_keys(user)
+
+        def hide(event):
+            keys = withheld.get(event.type)
+            if keys and isinstance(event.data, dict):
+                present = [(key, permission) for key, permission in keys if key in event.data]
+                if present:
+                    event.data = {**event.data, **{key: HIDDEN for key, _ in present}}
+                    hide.hidden.update({(event.type, key): perm for key, perm in present})
+            return event
+
+        hide.hidden = {}
+        return hide
 
     def data_json(self):
         """Return the raw data as indented JSON for people reading it (a page shows at most

@@ -27,15 +27,21 @@ DATA_MAX_DEPTH = 8
 
 @dataclass(frozen=True)
 class DataField:
-    """One key of an event's data: its kind of value, whether required, what it means."""
+    """One key of an event's data: its kind of value, whether required, what it means,
+    and the permission a user needs to see its value, if seeing the history is not enough
+    (a promo code's: ``Event.withholding``)."""
 
     name: str
     kind: str
     description: str
     required: bool = False
+    permission: str = ""
 
     def describe(self):
-        return {"type": self.kind, "required": self.required, "description": self.description}
+        described = {"type": self.kind, "required": self.required}
+        if self.permission:
+            described["permission"] = self.permission
+        return described | {"description": self.description}
 
 
 # The kinds of value a data key holds, with what each accepts.
@@ -87,7 +93,13 @@ IP = DataField(
     "The IPv4 address of the action: updates the profile's Tracked IP, country and time zone.",
 )
 PROMO_FIELDS = (
-    _text("code", "The promo code.", required=True),
+    DataField(
+        "code",
+        "text",
+        "The promo code; shown as “(hidden)” to users who may not view promo codes.",
+        required=True,
+        permission="promos.view_promocode",
+    ),
     DataField("program", "id", "The promo code's pool (its name)."),
     _text("source", "Where the change was made: ui, api, admin or demo."),
 )
@@ -569,6 +581,17 @@ IMPORT_SOURCES = {
     "file": "import_file",
     "push": "import_push",
 }
+
+
+def withheld_keys(user):
+    """{event type: the keys of its data whose values ``user`` may not see} (keys that need
+    a permission of their own, as a promo code's)."""
+    withheld = {}
+    for event_type in EVENT_TYPES:
+        for spec in event_type.data_fields:
+            if spec.permission and not user.has_perm(spec.permission):
+                withheld.setdefault(event_type.slug, []).append((spec.name, spec.permission))
+    return withheld
 
 
 def label_for(slug):

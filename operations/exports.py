@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.jsonvalues import encodable
 from core.scoping import view_permission
+from history.models import Event
 from subscriptions.models import SuppressedAddress
 
 EXPORT_FORMAT_VERSION = 1
@@ -104,6 +105,7 @@ def export_profile_data(profile, user):
         models.Q(profile_id=profile.profile_id) | models.Q(address=profile.email)
     )
     related, withheld = _other_relations(profile, user)
+    hide = Event.withholding(user)
     data = {
         "format_version": EXPORT_FORMAT_VERSION,
         "exported_at": timezone.now(),
@@ -120,7 +122,7 @@ def export_profile_data(profile, user):
                 "occurred_at": e.occurred_at,
                 "data": encodable(e.data),
             }
-            for e in events
+            for e in map(hide, events)
         ],
         "segments": [
             {"id": m.segment_id, "name": m.segment.name, "added_at": m.added_at}
@@ -131,6 +133,10 @@ def export_profile_data(profile, user):
             for s in suppressed
         ],
         "related": related,
-        "withheld": withheld,
+        "withheld": withheld
+        + [
+            {"section": "events", "key": f"{type}.{key}", "permission": permission}
+            for (type, key), permission in sorted(hide.hidden.items())
+        ],
     }
     return _json_ready(data)

@@ -54,6 +54,17 @@ class EventAdmin(KeysetPagesMixin, ScopedAdminMixin, ReadOnlyAdminMixin, admin.M
     fields = ["profile", "type", "type_label", "occurred_at", "recorded_at", "data_json"]
     readonly_fields = fields
 
+    # A value of the data a permission of its own guards (a promo code) is hidden from a
+    # user without it, on the list and on an event's page, as on the profile's history.
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = list(map(Event.withholding(request.user), changelist.result_list))
+        return changelist
+
+    def get_object(self, request, object_id, from_field=None):
+        event = super().get_object(request, object_id, from_field)
+        return Event.withholding(request.user)(event) if event is not None else None
+
     def get_ordering(self, request):
         # One profile's events (filtered, or searched by its profile_id): newest first by
         # the (profile, -occurred_at, -id) index. All events: the primary key's index, as

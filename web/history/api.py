@@ -276,4 +276,5 @@ class ProfileHistoryView(APIView):
             next_url = request.build_absolute_uri(
                 f"{request.path}?{filterset.next_query(next_cursor)}"
             )
+        events = map(Event.withholding(request.user), events)
         return Response({"results": EventSerializer(events, many=True).data, "next": next_url})

@@ -138,6 +138,7 @@ def profile_history(request, profile_id):
         except ValidationError as error:
             ctx["errors"] = error.message_dict
     ctx["errors"] = {FILTER_LABELS.get(name, name): found for name, found in ctx["errors"].items()}
+    events = list(map(Event.withholding(request.user), events))
     url = reverse("history:profile", args=[profile.profile_id])
     zone = timezone.get_current_timezone()
     ctx |= {
@@ -215,7 +216,7 @@ def export_history(request, profile_id, fmt):
     if not filterset.is_valid():
         errors = "\n".join(f"{name}: {' '.join(msgs)}" for name, msgs in filterset.errors.items())
         return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
-    events = paging.chunks(filterset.qs, EXPORT_CHUNK)
+    events = map(Event.withholding(request.user), paging.chunks(filterset.qs, EXPORT_CHUNK))
     if fmt == "csv":
         response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv; charset=utf-8")
     else:
