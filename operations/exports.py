@@ -3,7 +3,8 @@
 The export is a JSON-ready dict: identifiers, every standard field, phones, custom values with
 their definitions, the whole action history, segment memberships, suppression-list entries,
 and the rows of every other model that points at the profile (subscriptions, relations,
-orders…), so data added by later apps is exported without changing this module.
+orders…), each with the rows that are part of it (an order's lines, a loyalty membership's
+transactions), so data added by later apps is exported without changing this module.
 
 Those other rows go only to a user who may read them elsewhere, by the model's view
 permission (``core.scoping.view_permission``, as its API and its part of the profile page
@@ -87,13 +88,34 @@ def _other_relations(profile, user):
         many = [field.name for field in relation.related_model._meta.many_to_many]
         if many:
             rows = rows.prefetch_related(*many)
-        related.setdefault(label, []).extend(
+        serialized = [
             {"id": row["pk"], **row["fields"]} for row in serializers.serialize("python", rows)
-        )
+        ]
+        related.setdefault(label, []).extend(_with_parts(relation.related_model, serialized))
     return related, [
         {"section": "related", "key": label, "permission": permission}
         for label, permission in withheld.items()
     ]
+
+
+def _with_parts(model, rows):
+    """Return ``rows`` (of ``model``, serialized), each with the rows that are part of it
+    under their relation's name (an order's ``lines``, a membership's ``transactions``):
+    one query per kind of part, whatever the number of rows. They go with their whole,
+    under its permission (an order's lines are read with the order elsewhere too)."""
+    ids = [row["id"] for row in rows]
+    for part in model._meta.related_objects:
+        if part.many_to_many or not ids:
+            continue
+        key = part.field.name
+        found = {}
+        rows_of_part = part.related_model._default_manager.filter(**{f"{key}__in": ids})
+        for item in serializers.serialize("python", rows_of_part.order_by("pk")):
+            fields = item["fields"]
+            found.setdefault(fields.pop(key), []).append({"id": item["pk"], **fields})
+        for row in rows:
+            row[part.get_accessor_name()] = found.get(row["id"], [])
+    return rows
 
 
 def export_profile_data(profile, user):

@@ -60,7 +60,7 @@ def test_the_marketer_without_the_market_role_gets_no_orders_from_the_page_expor
 
 
 def test_the_market_role_gets_the_orders_in_both_exports(
-    client, as_merchant, merchant, profile, order
+    client, as_merchant, merchant, profile, order, tee
 ):
     assert as_merchant.get(profile_orders(profile)).status_code == 200
     client.force_login(merchant)
@@ -71,6 +71,8 @@ def test_the_market_role_gets_the_orders_in_both_exports(
         [row] = data["related"]["market.order"]
         assert (row["id"], row["number"], row["status"]) == (order.pk, "A-1001", "shipped")
         assert row["total"] == "39.80"
+        [line] = row["lines"]  # the order's lines go with it
+        assert (line["sku"], line["quantity"], line["price"]) == (tee.sku, 2, str(tee.price))
         assert ORDERS_WITHHELD not in data["withheld"]
 
 

@@ -135,3 +135,21 @@ def test_it_leaves_out_the_rows_the_user_may_not_view_and_says_so(api_client, da
     } in data["withheld"]
     assert data["profile"]["email"] == "ann@example.com"
     assert {"open"} <= {event["type"] for event in data["events"]}
+
+
+def test_a_membership_is_exported_with_its_points_transactions(api_client, alice, profile):
+    """The rows that are part of a related row (a membership's transactions, an order's
+    lines) are personal data too: each goes with its row, one query per kind."""
+    from operations.loyalty import add_points, enrol
+    from tests.loyalty.factories import ProgramFactory
+
+    membership = enrol(ProgramFactory(database=profile.database), profile, source="ui")
+    add_points(membership, 120, source="api")
+    add_points(membership, -20, "Expired", source="ui")
+    api_client.force_authenticate(alice)
+    [row] = api_client.get(url(profile)).json()["related"]["loyalty.membership"]
+    assert row["balance"] == 100
+    assert [(t["points"], t["reason"], t["balance_after"]) for t in row["transactions"]] == [
+        (120, "", 120),
+        (-20, "Expired", 100),
+    ]
