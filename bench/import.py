@@ -4,7 +4,7 @@
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/import_bench
     .venv/bin/python manage.py migrate
     .venv/bin/python bench/import.py [--rows 100000] [--existing 1000000] [--parts abc]
-                                     [--batch 1000] [--cleanup]
+                                     [--batch 1000] [--clients 1] [--cleanup]
 
 PostgreSQL only. The first run fills the database "Import benchmark" (5 custom fields) with
 ``--existing`` profiles by ``COPY`` (under two minutes for a million); later runs find them and
@@ -21,6 +21,11 @@ custom values:
     (c) the physical limit: ``COPY`` into a temporary staging table, then one
         ``INSERT … ON CONFLICT (database_id, email) DO NOTHING`` into the profiles.
 
+With ``--clients N``, (a) and (c) run in N forked processes at once, each its share of the
+rows (a web server's N workers, each posting its calls; N staging tables merged at once),
+timed from their common start to the last one's end: the rows/s of the machine rather than
+of one worker, which leaves the other core idle while it waits for the database.
+
 Before the measures the process freezes what it holds once loaded, as the web and the
 background workers do (``config.wsgi.settle``).
 
@@ -34,6 +39,7 @@ import argparse
 import csv
 import hashlib
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -58,7 +64,7 @@ warnings.filterwarnings("ignore", message="No directory at")
 import xxhash  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.files import File  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models import JSONField  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from psycopg import sql  # noqa: E402
@@ -271,6 +277,42 @@ def run_tag(part):
     return f"r{uuid.uuid4().hex[:8]}{part}"
 
 
+# -- Clients at once ---------------------------------------------------------------------
+
+_shared = None  # (work, shares, barrier): what the forked processes inherit
+
+
+def _run_share(number):
+    work, shares, barrier = _shared
+    connection.ensure_connection()  # this process's own, opened before the common start
+    barrier.wait()
+    started = time.perf_counter()  # CLOCK_MONOTONIC: one clock for every process
+    measure = work(shares[number])
+    return started, time.perf_counter(), measure
+
+
+def at_once(label, work, shares):
+    """Run ``work(share)`` for each share in a forked process of its own, all starting
+    together; return one Measure of them all, timed from their common start to the last
+    one's end."""
+    global _shared
+    context = multiprocessing.get_context("fork")
+    _shared = (work, shares, context.Barrier(len(shares)))
+    connections.close_all()  # each process opens its own connection
+    with context.Pool(len(shares)) as pool:
+        timed = pool.map(_run_share, range(len(shares)))
+    _shared = None
+    measures = [measure for _, _, measure in timed]
+    return Measure(
+        f"{label}, {len(shares)} at once",
+        sum(measure.rows for measure in measures),
+        max(ended for _, ended, _ in timed) - min(started for started, _, _ in timed),
+        sum(measure.created for measure in measures),
+        [seconds for measure in measures for seconds in measure.calls],
+        "; ".join(measure.failure for measure in measures if measure.failure),
+    )
+
+
 # -- (a) the API -------------------------------------------------------------------------
 
 
@@ -472,6 +514,7 @@ def main():
     parser.add_argument("--existing", type=int, default=1_000_000, help="profiles already held")
     parser.add_argument("--batch", type=int, default=1000, help="rows per API call in (a)")
     parser.add_argument("--parts", default="abc", help="which of a, b, c to run (default abc)")
+    parser.add_argument("--clients", type=int, default=1, help="processes at once in (a), (c)")
     parser.add_argument("--cleanup", action="store_true", help="delete the created profiles")
     options = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -491,18 +534,31 @@ def main():
             continue
         rows = new_rows(run_tag(part), count)
         print(f"Running ({part}) with {count:,} new rows…", flush=True)
+        clients = options.clients
         if part == "a":
             bodies = api_bodies(database, rows, options.batch)
+            sizes = [min(options.batch, count - start) for start in range(0, count, options.batch)]
             del rows
-            measures[part] = via_api(user, bodies, count)
+            if clients == 1:
+                measures[part] = via_api(user, bodies, count)
+            else:
+                shares = [
+                    (bodies[number::clients], sum(sizes[number::clients]))
+                    for number in range(clients)
+                ]
+                del bodies
+                measures[part] = at_once("(a) API", lambda s: via_api(user, *s), shares)
         elif part == "b":
             with tempfile.TemporaryDirectory() as directory:
                 path = Path(directory) / "bench.csv"
                 write_csv(rows, path)
                 del rows
                 measures[part] = via_file(user, database, path, count)
-        else:
+        elif clients == 1:
             measures[part] = via_copy(database, rows)
+        else:
+            shares = [rows[number::clients] for number in range(clients)]
+            measures[part] = at_once("(c) COPY", lambda s: via_copy(database, s), shares)
     report(measures)
     if options.cleanup:
         print(f"\nCleanup: deleted the {cleanup(database):,} profiles the measures created.")
