@@ -2,8 +2,9 @@
 history event it records."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
+from core.races import LostRace
 from history.services import record_event
 from segments.models import SegmentMembership
 
@@ -15,7 +16,12 @@ def add_to_segment(segment, profile):
         raise ValidationError(
             {"segment": f"Segment “{segment.name}” belongs to another profile database."}
         )
-    _, created = SegmentMembership.objects.get_or_create(segment=segment, profile=profile)
+    try:
+        _, created = SegmentMembership.objects.get_or_create(segment=segment, profile=profile)
+    except IntegrityError as error:
+        # Added by another request while this one tried, then taken out by a third before
+        # this one could read it back: get_or_create gives up with the conflict.
+        raise LostRace(f"Segment {segment.pk}: the member changed meanwhile.") from error
     if created:
         record_event(profile, "segment_entered", {"segment": segment.pk, "name": segment.name})
     return created
