@@ -76,6 +76,22 @@ def test_it_asks_for_confirmation_before_deleting(client, alice, profile):
     assert Profile.objects.filter(pk=profile.pk).exists()
 
 
+def test_the_confirmation_does_not_count_a_long_history(client, alice, profile, monkeypatch):
+    """Past EXACT_EVENTS_MAX the page gives PostgreSQL's estimate ("about …") rather than
+    counting every event of the profile (SQLite, for small databases, counts them)."""
+    from django.db import connection
+
+    import web.profiles.views.delete
+
+    monkeypatch.setattr(web.profiles.views.delete, "EXACT_EVENTS_MAX", 1)
+    client.force_login(alice)
+    html = client.get(url(profile, "delete")).content.decode()
+    if connection.vendor == "postgresql":
+        assert "(about " in html  # the estimate, at least what was counted before stopping
+    else:
+        assert "(2 events)" in html
+
+
 def test_it_deletes_the_profile_with_its_history(client, alice, profile):
     client.force_login(alice)
     response = client.post(url(profile, "delete"))
