@@ -28,9 +28,12 @@ def may_see_every_database(user):
 
 
 def view_permission(model):
-    """Return the permission to read rows of ``model``, e.g. ``"market.view_order"``."""
+    """Return the permission to read rows of ``model``, e.g. ``"market.view_order"``, or
+    the one the model names as its ``read_permission`` (a profile's loyalty memberships
+    are read with ``profiles.view_profile``, as the profile's own data)."""
     opts = model._meta
-    return f"{opts.app_label}.{get_permission_codename('view', opts)}"
+    default = f"{opts.app_label}.{get_permission_codename('view', opts)}"
+    return getattr(model, "read_permission", default)
 
 
 def visible(queryset, user, database="database"):

@@ -165,6 +165,10 @@ class Promotion(models.Model):
 class Membership(models.Model):
     """A profile enrolled in a program, with its points balance."""
 
+    # Read as the profile's own data, like its history: its page section, its API and the
+    # personal-data export show it to whoever may see the profile (core.scoping).
+    read_permission = "profiles.view_profile"
+
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="memberships")
     profile = models.ForeignKey(
         "profiles.Profile", on_delete=models.CASCADE, related_name="loyalty_memberships"

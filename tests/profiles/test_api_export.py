@@ -153,3 +153,22 @@ def test_a_membership_is_exported_with_its_points_transactions(api_client, alice
         (120, "", 120),
         (-20, "Expired", 100),
     ]
+
+
+def test_memberships_go_to_whoever_may_read_them_on_the_profile(api_client, database, profile):
+    """A profile's loyalty memberships are read with the profile (its Loyalty section and
+    API need only profiles.view_profile): the export gives them on the same terms."""
+    from operations.loyalty import enrol
+    from tests.loyalty.factories import ProgramFactory
+
+    enrol(ProgramFactory(database=database, name="Club"), profile, source="ui")
+    exporter = grant(UserFactory(username="eve"), "view_profile", "export_profile")
+    database.members.add(exporter)
+    api_client.force_authenticate(exporter)
+    assert api_client.get(f"/api/v1/profiles/{profile.profile_id}/loyalty/").status_code == 200
+
+    data = api_client.get(url(profile)).json()
+
+    [row] = data["related"]["loyalty.membership"]
+    assert row["balance"] == 0
+    assert "loyalty.membership" not in {entry["key"] for entry in data["withheld"]}
