@@ -91,6 +91,10 @@ class SuppressedAddress(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "suppressed addresses"
+        indexes = [
+            # A profile's own entries (its personal-data export): not a scan of the list.
+            models.Index(fields=["profile_id"], name="suppressed_profile"),
+        ]
 
     def __str__(self):
         return self.address
