@@ -6,6 +6,7 @@ from rest_framework import exceptions, serializers, status
 
 from core import scoping
 from core.locks import take_slot
+from core.races import LostRace
 from core.text import parse_bool
 
 # Seconds a client is asked to wait when the large batches running fill every slot.
@@ -59,9 +60,15 @@ class UniqueRaceMixin:
     """Two requests writing the same unique key at once (a name, a SKU, an order number):
     both pass the serializer's check, the loser's INSERT or UPDATE fails on the unique
     constraint, and its IntegrityError is a 400 naming ``unique_field``, like the check
-    (with the message of ``unique_error``)."""
+    (with the message of ``unique_error``).
+
+    ``lost_race_constraints`` names the unique constraints a loser did not break by what it
+    sent (two replacements of a pixel's goals at once, each valid alone): its request is
+    a lost race instead, answered 503 to send again (``core.races``).
+    """
 
     unique_field = None
+    lost_race_constraints = ()
 
     def unique_error(self, serializer):
         """Return the message of the 400 the loser of a race gets."""
@@ -77,7 +84,10 @@ class UniqueRaceMixin:
         try:
             with transaction.atomic():
                 serializer.save()
-        except IntegrityError:
+        except IntegrityError as error:
+            diagnostic = getattr(error.__cause__, "diag", None)
+            if getattr(diagnostic, "constraint_name", None) in self.lost_race_constraints:
+                raise LostRace(f"{diagnostic.constraint_name}: written meanwhile.") from error
             raise serializers.ValidationError(
                 {self.unique_field: [self.unique_error(serializer)]}
             ) from None

@@ -132,6 +132,7 @@ class PixelViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewS
     """Pixels of the visible databases, with their goals; filter with ``?database=<id>``."""
 
     unique_field = "name"  # two creates of one name at once
+    lost_race_constraints = ("unique_goal_per_pixel",)  # two replacements of its goals
 
     serializer_class = PixelSerializer
     queryset = Pixel.objects.prefetch_related("goals").order_by("name", "id")

@@ -22,6 +22,7 @@ from core.api.errors import JSONParser
 from core.api.fields import CustomValuesField, OptionsField, StrictCharField
 from core.api.permissions import ModelPermissions
 from core.api.serializers import StrictModelSerializer
+from core.api.views import UniqueRaceMixin
 from core.fieldtypes import clean_options
 from core.races import read_again
 from core.status import Status
@@ -212,12 +213,19 @@ class ResourceSerializer(StrictModelSerializer):
             )
 
 
-class ResourceViewSet(viewsets.ModelViewSet):
+class ResourceViewSet(UniqueRaceMixin, viewsets.ModelViewSet):
     """Resources (sources of subscriptions); writing needs the resource model permissions."""
 
     serializer_class = ResourceSerializer
     queryset = Resource.objects.prefetch_related("categories", "channels", "fields")
     permission_classes = [ModelPermissions]
+    unique_field = "name"  # two creates (or renames) of one name at once
+    # Two requests replacing one resource's categories or fields at once.
+    lost_race_constraints = ("unique_category_name", "unique_field_per_resource")
+
+    def unique_error(self, serializer):
+        return "resource with this name already exists."  # as the check says it
+
     # JSON only: a form body cannot carry the nested categories and fields, and DRF would
     # drop them silently and create the resource without them.
     parser_classes = [JSONParser]

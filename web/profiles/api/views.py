@@ -16,7 +16,13 @@ from core.api.errors import refused_items
 from core.api.negotiation import AnyAcceptNegotiation
 from core.api.pagination import ProfileCursorPagination
 from core.api.permissions import ModelPermissions
-from core.api.views import Conflict, InVisibleDatabasesMixin, hold_batch_slot, query_flag
+from core.api.views import (
+    Conflict,
+    InVisibleDatabasesMixin,
+    UniqueRaceMixin,
+    hold_batch_slot,
+    query_flag,
+)
 from core.fieldtypes import FieldType
 from operations.exports import export_profile_data
 from operations.imports import MATCH_HELP, MAX_IMPORT_ROWS, import_rows
@@ -70,20 +76,24 @@ class CanExportProfile(permissions.BasePermission):
 # -- Profile databases -------------------------------------------------------------------
 
 
-class DatabaseViewSet(viewsets.ModelViewSet):
+class DatabaseViewSet(UniqueRaceMixin, viewsets.ModelViewSet):
     """Profile databases the user may see; writing needs the database model permissions."""
 
     serializer_class = DatabaseSerializer
     queryset = ProfileDatabase.objects.all()
     permission_classes = [ModelPermissions]
+    unique_field = "name"  # two creates (or renames) of one name at once
+
+    def unique_error(self, serializer):
+        return "profile database with this name already exists."  # as the check says it
 
     def get_queryset(self):
         return ProfileDatabase.objects.visible_to(self.request.user)
 
     def perform_create(self, serializer):
-        database = serializer.save()
+        super().perform_create(serializer)
         if not self.request.user.is_superuser:
-            database.members.add(self.request.user)
+            serializer.instance.members.add(self.request.user)
 
     def perform_destroy(self, instance):
         if instance.profiles.exists():
@@ -102,13 +112,19 @@ class CustomFieldFilter(DatabaseFilterSet):
         fields = ["database", "type"]
 
 
-class CustomFieldViewSet(InVisibleDatabasesMixin, viewsets.ModelViewSet):
+class CustomFieldViewSet(UniqueRaceMixin, InVisibleDatabasesMixin, viewsets.ModelViewSet):
     """Custom fields of the visible databases; filter with ``?database=<id>``."""
 
     serializer_class = CustomFieldSerializer
     queryset = CustomField.objects.all()
     permission_classes = [ModelPermissions]
     filterset_class = CustomFieldFilter
+    unique_field = "name"  # two creates (or renames) of one name at once
+
+    def unique_error(self, serializer):
+        database = serializer.validated_data.get("database") or serializer.instance.database
+        name = serializer.validated_data.get("name") or serializer.instance.name
+        return f"Database “{database}” already has a field named “{name}”."  # as the check
 
 
 # -- Profiles ----------------------------------------------------------------------------
