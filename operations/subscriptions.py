@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from core.races import read_again
+from core.races import LostRace, read_again
 from core.status import Status
 from history.services import record_event
 from profiles.models import Profile
@@ -111,6 +111,7 @@ def update_subscription(subscription, change=None, *, source="", **values):
     if not isinstance(change, SubscriptionChange):
         change = check_subscription_change(subscription, **values)
     with transaction.atomic():
+        _lock_profile_of(subscription)
         stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
         if stored.is_deleted:
             raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
@@ -221,9 +222,18 @@ def set_status(subscription, status):
     return update_subscription(subscription, status=status)
 
 
+def _lock_profile_of(subscription):
+    """Lock the subscription's profile before the subscription: every write that takes both
+    takes them in that order (a profile's delete, a confirmation, a batch of events), so
+    they wait for each other instead of deadlocking (a subscription's write holding its
+    row waited at commit for the profile a confirmation held, which waited for the row)."""
+    read_again(Profile.objects.locked_for_change().only("pk"), pk=subscription.profile_id)
+
+
 @transaction.atomic
 def delete_subscription(subscription):
     """Mark the subscription deleted (kept until a limit needs its place) and record it."""
+    _lock_profile_of(subscription)
     stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
     if stored.is_deleted:  # by another request meanwhile: nothing more to record
         subscription.deleted_at = stored.deleted_at
@@ -267,18 +277,27 @@ def open_confirmation_link(token, *, url=""):
     """Record the click on a double opt-in link and confirm its subscription.
 
     Return (subscription, confirmed). Raise ConfirmationRefused for a tampered or
-    expired link, or one whose subscription is gone.
+    expired link, or one whose subscription is gone (also when it, or its profile, is
+    deleted while the link is being opened).
     """
+    gone = ConfirmationRefused(
+        "gone", "The subscription of this confirmation link no longer exists."
+    )
     try:
         subscription = Subscription.from_confirmation_token(token)
+        # The profile first, as its delete takes it (change_status will write it), then
+        # both read as they are now: the link may be opened as either changes.
+        profile = read_again(Profile.objects.select_for_update(), pk=subscription.profile_id)
+        stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
     except signing.SignatureExpired:
         raise ConfirmationRefused("expired", "This confirmation link has expired.") from None
     except signing.BadSignature:
         raise ConfirmationRefused("invalid", "This confirmation link is not valid.") from None
-    except Subscription.DoesNotExist:
-        raise ConfirmationRefused(
-            "gone", "The subscription of this confirmation link no longer exists."
-        ) from None
+    except (Subscription.DoesNotExist, LostRace):
+        raise gone from None
+    if stored.is_deleted:
+        raise gone
+    subscription.profile, subscription.status = profile, stored.status
     data = subscription.event_data(url=url) if url else subscription.event_data()
     record_event(subscription.profile, "confirmation_click", data)
     return subscription, confirm(subscription.profile, subscription)

@@ -141,3 +141,46 @@ def test_a_member_added_and_taken_out_at_once_gives_no_500_and_a_true_history(te
     exited = Event.objects.filter(profile=profile, type="segment_exited").count()
     present = SegmentMembership.objects.filter(segment=segment, profile=profile).count()
     assert entered - exited == present
+
+
+def test_a_confirmation_link_opened_as_its_profile_is_deleted_waits_its_turn(team):
+    """The link locked the subscription, then the profile (to confirm it); the delete
+    locked the profile, then its subscriptions: they deadlocked in 18 pairs of 20, and
+    the link crashed when only its subscription was deleted. Each now takes the profile
+    first: the link confirms and the delete follows, or the link finds it gone (404)."""
+    from django.test import Client
+
+    from operations.subscriptions import subscribe, update_subscription
+    from subscriptions.models import Channel, Resource
+
+    user, _, profiles = team
+    grant(user, "delete_subscription")
+    user = type(user).objects.get(pk=user.pk)  # its permissions read anew
+    resource = Resource.objects.create(name="News")
+    resource.channels.set(Channel.objects.all())
+    email = Channel.objects.get(slug="email")
+    links, answers = [], []
+    for n, profile in enumerate(profiles[:10]):
+        subscription = subscribe(
+            profile, resource=resource, channel=email, contact=f"s{n}@example.com"
+        ).subscription
+        update_subscription(subscription, status="unconfirmed")
+        links.append((profile, subscription, subscription.confirmation_path()))
+
+    def work(thread):
+        profile, subscription, path = links[thread // 3]
+        kind = thread % 3
+        if kind == 0:
+            answers.append(("link", Client().get(path).status_code))
+        elif kind == 1:
+            response = client_of(user).delete(f"/api/v1/profiles/{profile.profile_id}/")
+            answers.append(("profile", response.status_code))
+        else:
+            response = client_of(user).delete(f"/api/v1/subscriptions/{subscription.public_id}/")
+            answers.append(("subscription", response.status_code))
+
+    assert run_together(30, work) == []
+    assert {status for kind, status in answers if kind == "link"} <= {200, 404}, answers
+    assert {status for kind, status in answers if kind == "profile"} == {204}, answers
+    # A subscription whose profile was deleted first lost the race: sent again, a 404.
+    assert {status for kind, status in answers if kind == "subscription"} <= {204, 404, 503}

@@ -167,3 +167,29 @@ def test_the_link_and_a_reported_click_confirm_alike(client, profile, waiting, p
     assert (profile.status, waiting.status) == ("subscribed", "subscribed")
     change = Event.objects.get(type="status_changed")
     assert change.data == {"from": "unconfirmed", "to": "subscribed", "source": "confirmation"}
+
+
+@pytest.mark.parametrize("gone", ["subscription", "profile"])
+def test_a_link_opened_as_its_subscription_is_deleted_says_it_is_gone(
+    client, waiting, monkeypatch, gone
+):
+    """The subscription read from the link, then deleted (or its profile) by another
+    request before the link's write took its rows: before, a 500 ("This subscription was
+    deleted.") in 5 of 20 rounds of a soak."""
+    from subscriptions.models import Subscription
+
+    real = Subscription.from_confirmation_token.__func__
+
+    def read_then_deleted(cls, token, **kwargs):
+        subscription = real(cls, token, **kwargs)
+        if gone == "subscription":
+            services.delete_subscription(Subscription.objects.get(pk=subscription.pk))
+        else:
+            type(subscription.profile).objects.filter(pk=subscription.profile_id).delete()
+        return subscription
+
+    monkeypatch.setattr(Subscription, "from_confirmation_token", classmethod(read_then_deleted))
+    response = client.get(waiting.confirmation_path())
+    assert response.status_code == 404
+    assert "no longer exists" in response.content.decode()
+    assert not Event.objects.filter(type="confirmation_click").exists()
