@@ -18,6 +18,8 @@ from core.races import read_again
 from history.services import record_event
 from loyalty.models import Membership, Transaction
 
+from .profiles import lock_profile
+
 
 class AlreadyEnrolled(Exception):
     """The profile is a member of the program already."""
@@ -75,6 +77,7 @@ def add_points(membership, points, reason="", *, source, user=None):
     """
     reason = (reason or "").strip()
     with transaction.atomic():
+        lock_profile(membership.profile_id)
         locked = read_again(
             Membership.objects.select_for_update(of=("self",)).select_related("program", "profile"),
             pk=membership.pk,

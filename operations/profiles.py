@@ -116,6 +116,16 @@ def _record_consequences(profile, *, status, in_control_group, source):
         record_event(profile, "control_group_entered")
 
 
+def lock_profile(pk):
+    """Lock the profile's row before a write changes rows of it (a subscription, a promo
+    code, a loyalty balance): those writes, a confirmation and the profile's delete all
+    take the profile first, so they wait for each other instead of deadlocking (a write
+    holding its row waited at commit for the profile a delete held, which waited for the
+    row). ``FOR NO KEY UPDATE``: the key-share locks of new rows referring to the profile
+    pass. ``LostRace`` when the profile was deleted meanwhile."""
+    read_again(Profile.objects.locked_for_change().only("pk"), pk=pk)
+
+
 def suppress_address(profile):
     """Put a hard-bounced profile's address on the suppression list (once)."""
     return SuppressedAddress.objects.suppress(profile.email, reason="hard_bounced", profile=profile)

@@ -25,6 +25,8 @@ from core.races import read_again
 from history.services import record_event
 from promos.models import PromoCode, PromoPool
 
+from .profiles import lock_profile
+
 # A request that keeps losing the race for a free code gives up after this many tries.
 ATTACH_TRIES = 20
 
@@ -80,6 +82,8 @@ def attach(pool, profile, *, source):
 
 
 def _locked(code):
+    if code.profile_id is not None:  # as it was read: the profile's, then the code's row
+        lock_profile(code.profile_id)
     return read_again(PromoCode.objects.select_for_update().select_related("pool"), pk=code.pk)
 
 

@@ -29,7 +29,7 @@ from subscriptions.models import (
     check_subscription_change,
 )
 
-from .profiles import change_status
+from .profiles import change_status, lock_profile
 
 # The most suspensions one periodic run resumes; the next run takes the rest.
 RESUME_CHUNK = 500
@@ -57,7 +57,7 @@ def subscribe(profile, new=None, **values):
     resource, channel = subscription.resource, subscription.channel
     with transaction.atomic():
         # Lock the profile row: concurrent subscribes of one profile run one after another.
-        read_again(Profile.objects.locked_for_change().only("pk"), pk=profile.pk)
+        lock_profile(profile.pk)
         same_channel = Subscription.all_objects.filter(
             profile=profile, resource=resource, channel=channel
         )
@@ -111,7 +111,7 @@ def update_subscription(subscription, change=None, *, source="", **values):
     if not isinstance(change, SubscriptionChange):
         change = check_subscription_change(subscription, **values)
     with transaction.atomic():
-        _lock_profile_of(subscription)
+        lock_profile(subscription.profile_id)
         stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
         if stored.is_deleted:
             raise ValidationError({NON_FIELD_ERRORS: ["This subscription was deleted."]})
@@ -222,18 +222,10 @@ def set_status(subscription, status):
     return update_subscription(subscription, status=status)
 
 
-def _lock_profile_of(subscription):
-    """Lock the subscription's profile before the subscription: every write that takes both
-    takes them in that order (a profile's delete, a confirmation, a batch of events), so
-    they wait for each other instead of deadlocking (a subscription's write holding its
-    row waited at commit for the profile a confirmation held, which waited for the row)."""
-    read_again(Profile.objects.locked_for_change().only("pk"), pk=subscription.profile_id)
-
-
 @transaction.atomic
 def delete_subscription(subscription):
     """Mark the subscription deleted (kept until a limit needs its place) and record it."""
-    _lock_profile_of(subscription)
+    lock_profile(subscription.profile_id)
     stored = read_again(Subscription.all_objects.select_for_update(), pk=subscription.pk)
     if stored.is_deleted:  # by another request meanwhile: nothing more to record
         subscription.deleted_at = stored.deleted_at

@@ -184,3 +184,40 @@ def test_a_confirmation_link_opened_as_its_profile_is_deleted_waits_its_turn(tea
     assert {status for kind, status in answers if kind == "profile"} == {204}, answers
     # A subscription whose profile was deleted first lost the race: sent again, a 404.
     assert {status for kind, status in answers if kind == "subscription"} <= {204, 404, 503}
+
+
+def test_points_and_promo_codes_changed_as_their_profile_is_deleted_never_deadlock(team):
+    """Adding points locked the membership, activating a code locked the code, then each
+    waited at commit for the profile a delete held, which waited for that row to delete
+    it: a deadlock, the delete answered 503. Each now locks the profile first."""
+    from operations.loyalty import enrol
+    from tests.loyalty.factories import ProgramFactory
+    from tests.promos.factories import attached_code
+
+    user, database, profiles = team
+    grant(user, "add_transaction", "view_promocode", "attach_promocode")
+    user = type(user).objects.get(pk=user.pk)  # its permissions read anew
+    program = ProgramFactory(database=database)
+    targets = []
+    for profile in profiles[:10]:
+        enrol(program, profile, source="ui")
+        targets.append((profile, attached_code(profile)))
+    answers = []
+
+    def work(thread):
+        profile, code = targets[thread // 3]
+        base = f"/api/v1/profiles/{profile.profile_id}"
+        client = client_of(user)
+        if thread % 3 == 0:
+            answers.append(("delete", client.delete(f"{base}/").status_code))
+        elif thread % 3 == 1:
+            body = {"points": 10, "reason": ""}
+            url = f"{base}/loyalty/{program.pk}/transactions/"
+            answers.append(("points", client.post(url, body, format="json").status_code))
+        else:
+            url = f"{base}/promo-codes/{code.pk}/activate/"
+            answers.append(("code", client.post(url, format="json").status_code))
+
+    assert run_together(30, work) == []
+    assert {status for kind, status in answers if kind == "delete"} == {204}, answers
+    assert {status for kind, status in answers if kind != "delete"} <= {200, 201, 404, 503}
