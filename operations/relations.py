@@ -10,6 +10,7 @@ and ``properties``; the page and the API translate ``other`` to their own field 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from core.races import LostRace
 from relations.models import Relation
 
 OUTGOING = "outgoing"
@@ -71,12 +72,12 @@ def add_relation(profile, other, relation_type, *, properties=None, direction=OU
     try:
         with transaction.atomic():
             relation.save()
-    except IntegrityError:  # a concurrent request added it between the check and the insert
+    except IntegrityError as error:  # a concurrent request added it between check and insert
         existing = Relation.objects.filter(
             type=relation_type, from_profile=from_profile, to_profile=to_profile
         ).first()
-        if existing is None:
-            raise
+        if existing is None:  # and a third removed it before this one could read it
+            raise LostRace("The relation was added and removed meanwhile.") from error
         raise RelationExists(existing) from None
     return relation
 

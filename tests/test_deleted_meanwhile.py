@@ -90,3 +90,23 @@ def test_a_member_taken_out_while_being_added_answers_503_not_500(
     assert response["Retry-After"] == "1"
     assert not SegmentMembership.objects.filter(segment=segment).exists()
     assert not Event.objects.filter(profile=profile, type="segment_entered").exists()
+
+
+def test_a_relation_another_request_added_then_removed_while_adding_it_is_a_lost_race(
+    database, profile, monkeypatch
+):
+    """The insert met the same relation another request was adding; by the time this one
+    looked for it, a third had removed it: the unique conflict was re-raised, a 500."""
+    from django.db import IntegrityError
+
+    from operations.relations import add_relation
+    from relations.models import Relation
+    from tests.relations.factories import RelationTypeFactory
+
+    def conflicted(self, *args, **kwargs):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(Relation, "save", conflicted)
+    other = ProfileFactory(database=database)
+    with pytest.raises(LostRace):
+        add_relation(profile, other, RelationTypeFactory(database=database))
