@@ -28,7 +28,7 @@ from django.utils import timezone
 from audit.signals import log_updates
 from core import bulk
 from core.lookups import any_of
-from core.races import LostRace, read_again
+from core.races import LostRace
 from core.status import Status
 from core.text import normalize_email
 from history.models import Event
@@ -39,7 +39,7 @@ from profiles.models import Profile
 from subscriptions.models import ContactKind, Subscription, SuppressedAddress
 
 from .location import locate_from_event, newest_located_actions
-from .profiles import change_status
+from .profiles import change_status, lock_profile
 from .subscriptions import confirm, set_status, status_event
 
 UNSET = object()
@@ -89,7 +89,7 @@ def _click(event, subscription, changes):
     if not tags:
         return
     profile = event.profile
-    read_again(Profile.objects.locked_for_change().only("pk"), pk=profile.pk)
+    lock_profile(profile.pk)
     if _later_tagged_clicks({profile.pk: event.occurred_at}, exclude=[event.pk]):
         return  # reported late: the tags stay those of the later click
     # The latest tagged click defines all five tags: the ones it lacks are cleared.

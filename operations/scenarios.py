@@ -21,10 +21,9 @@ from django_tasks import task
 from core.races import read_again
 from interactions.models import Participation, Scenario, Trigger
 from interactions.steps import SETTABLE
-from profiles.models import Profile
 from segments.models import Segment
 
-from .profiles import update_profile
+from .profiles import lock_profile, update_profile
 from .segments import add_to_segment, remove_from_segment
 from .triggers import DELIVERY_FAILED, TEMPLATE, send_trigger
 
@@ -51,7 +50,7 @@ def engage(scenario, profile, *, source):
         )
     with transaction.atomic():
         # One engagement of a profile at a time: two at once cannot both pass the check.
-        read_again(Profile.objects.locked_for_change(), pk=profile.pk)
+        lock_profile(profile.pk)
         scenario = read_again(Scenario.objects.select_for_update(), pk=scenario.pk)
         if not scenario.is_active:
             raise EngagementRefused(f"Scenario “{scenario.name}” is paused: it takes no profile.")
