@@ -1,5 +1,6 @@
 """Locks a transaction holds on keys rather than rows: for a value that must identify one row
-before that row exists (a new profile's email or phone in an import matched by it).
+before that row exists and no unique constraint guards it (a new profile's phone in an
+import matched by it; a form's submissions of one email).
 
 PostgreSQL takes advisory transaction locks, released at commit; two transactions locking
 overlapping keys take them in the same (sorted) order, so they wait for each other and
@@ -29,7 +30,7 @@ def lock_keys(keys):
     """Hold a lock on each key until the current transaction ends (waiting for holders).
 
     ``keys`` are (scope, value) pairs, a scope being the kind of value of one database
-    ("import:7:email"). A transaction with few keys locks each one, and holds its scopes
+    ("import:7:phone"). A transaction with few keys locks each one, and holds its scopes
     shared; one with more than ``MAX_KEY_LOCKS`` locks the busiest scopes whole (exclusive:
     it waits for, and holds off, every other transaction writing values of that kind).
     Scopes are taken before keys, each in sorted order, so no two transactions deadlock.

@@ -27,12 +27,17 @@ second sees what the first wrote, so it updates the profile the first created an
 result names the row it repeats (``duplicate_of``). Results are exact per row, in order:
 ``created``, ``updated``, ``skipped`` (with why) or ``error`` (naming the fields).
 
-Concurrent imports of the same values wait for each other (``core.locks.lock_keys``: a
-batch of more than 64 values of a kind waits for every other write of that kind into the
-database, as PostgreSQL's lock table cannot hold a lock per value of thousands). A
-write the database refuses anyway (an email another request took meanwhile) rolls back its
-wave, which is then written row by row, each in its own savepoint, so the one bad row is
-reported and the others are kept.
+Concurrent imports of one database do not wait for each other over new emails: an email
+is unique in its database, so a new profile's email another import has written makes the
+insert wait for that import's end, and fail if it committed; the wave then runs again,
+matches that profile and updates it (``WAVE_ATTEMPTS``). New profiles go in in the order of
+their emails, so two imports never wait each for one the other holds. The values no
+constraint guards (phones, a custom field's value, subscription contacts) are locked
+(``core.locks.lock_keys``: a batch of more than 64 values of such a kind waits for every
+other import of that kind into the database, as PostgreSQL's lock table cannot hold a lock
+per value of thousands). A write the database still refuses rolls back its wave, which is
+then written row by row, each in its own savepoint, so the one bad row is reported and the
+others are kept.
 """
 
 import copy
@@ -99,6 +104,11 @@ SUBSCRIPTION_KEYS = {
 EVENT_COLUMNS = ["profile", "type", "occurred_at", "data", "recorded_at"]
 # What the audit log leaves out of a profile's entry (as the model signals do).
 AUDIT_SKIP = {"updated_at", "md5", "xxh"}
+# The kinds of matched value a unique constraint guards, which a batch does not lock.
+UNLOCKED_KINDS = {"profile_id", "email"}
+# How many times a wave is written whole before its rows go one by one: each attempt after
+# the first follows another import's commit of some of its new emails, and matches again.
+WAVE_ATTEMPTS = 4
 
 
 @dataclass
@@ -286,6 +296,11 @@ class Matcher:
                 yield value, pk
 
 
+def _written_email(row):
+    email = row.values.get("email")
+    return normalize_email(email) if isinstance(email, str) else ""
+
+
 def new_profiles(database, count):
     """Return ``count`` unsaved profiles of ``database`` holding their fields' defaults, as
     ``Profile(database=database)`` makes them, without running the model's ``__init__`` for
@@ -369,10 +384,14 @@ class Batch:
         return [self.results[first + offset] for offset in range(len(rows))]
 
     def _lock_keys(self, rows):
+        """The values to lock before matching: those no unique constraint guards. A
+        profile_id matches only profiles that exist, and an email is unique in its database:
+        a new profile's email another import wrote meanwhile fails the wave's insert, which
+        then runs again and finds that profile (``_run_wave``)."""
         keys = []
         for row in rows:
             for kind, value in row.keys:
-                if kind != "profile_id":
+                if kind not in UNLOCKED_KINDS:
                     keys.append((f"import:{self.database.pk}:{kind}", value))
         return keys
 
@@ -401,7 +420,7 @@ class Batch:
             waves[number].append(row)
         return waves
 
-    def _run_wave(self, rows):
+    def _run_wave(self, rows, attempts=WAVE_ATTEMPTS):
         seen = {}
         found = self.matcher.find_all(rows, seen)
         # In the order of their keys, as every batch of events takes them, and not FOR
@@ -436,14 +455,30 @@ class Batch:
         try:
             with transaction.atomic():
                 written = self._create(creates, taken) + self._update(updates)
-        except (IntegrityError, DataError):
-            # A concurrent write took a value meanwhile: each row on its own, so only the
-            # row it concerns fails.
-            creates = [(row, None) for row in creates if self._checked_new(row, taken)]
-            written = [self._write_one(row, profile) for row, profile in creates + updates]
+        except IntegrityError:
+            if attempts > 1:
+                # Another import wrote one of the wave's new emails and committed (the
+                # insert waited for it): match again, the row updates that profile now.
+                self._forget(rows)
+                return self._run_wave(rows, attempts - 1)
+            written = self._one_by_one(creates, updates, taken)
+        except DataError:
+            written = self._one_by_one(creates, updates, taken)
         for row, profile in written:
             if profile is not None:
                 self._after_write(row, profile)
+
+    def _forget(self, rows):
+        """Undo what an attempt at the wave left on its rows, to run it again."""
+        for row in rows:
+            self.results.pop(row.index, None)
+            row.checked, row.created = None, False
+
+    def _one_by_one(self, creates, updates, taken):
+        """Write each row on its own, in its own savepoint, so that the one a concurrent
+        write refuses fails and the others are kept."""
+        creates = [(row, None) for row in creates if self._checked_new(row, taken)]
+        return [self._write_one(row, profile) for row, profile in creates + updates]
 
     # -- checks --------------------------------------------------------------------------
 
@@ -497,6 +532,10 @@ class Batch:
         audit entries. Return (row, profile) of those written."""
         if not rows:
             return []
+        # In the order of their emails, as every import inserts them: two imports writing
+        # some of the same new emails wait for each other at the first they share, and
+        # never each for one the other holds (a deadlock).
+        rows = sorted(rows, key=_written_email)
         group = new_profile_group(self.database)
         self.values_check.prepare()  # no query may run while the COPY does
         now = timezone.now()

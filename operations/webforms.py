@@ -107,6 +107,22 @@ def _renamed(error, origin, utm_origin=None):
     return ValidationError(renamed)
 
 
+def _write_profile(database, values, profile, checked):
+    """Create or update the submission's profile; return it and whether it is new."""
+    if profile is not None:
+        return update_profile(profile, checked, source=SOURCE), False
+    try:
+        return create_profile(database, checked, source=SOURCE), True
+    except ValidationError:
+        # An import created a profile of this email meanwhile (it does not wait for this
+        # lock: the email's unique constraint made the insert wait for it): update that one.
+        profile = Profile.objects.filter(database=database, email=values["email"]).first()
+        if profile is None:
+            raise
+    checked = check_profile_values(database, locate(values, profile), profile=profile)
+    return update_profile(profile, checked, source=SOURCE), False
+
+
 @transaction.atomic
 def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
     """Record a submission of ``form``; return what it did (``SubmitResult``).
@@ -135,7 +151,7 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
     values["email"] = normalize_email(email)
     if form.update_utm and tags:
         values |= {tag: tags.get(tag, "") for tag in UTM_TAGS}
-    lock_keys([(f"import:{database.pk}:email", values["email"])])  # as an import of it
+    lock_keys([(f"webform:{database.pk}:email", values["email"])])  # one email's take turns
     profile = Profile.objects.filter(database=database, email=values["email"]).first()
     try:
         if profile is None:
@@ -146,13 +162,8 @@ def submit(form, data, *, utm=None, anonymous_id=None, submitted_at=None):
         raise _renamed(error, origin, utm_origin) from None
     submitted_at = submitted_at or timezone.now()
     try:
-        if profile is None:
-            profile = create_profile(database, checked, source=SOURCE)
-            created = True
-        else:
-            profile = update_profile(profile, checked, source=SOURCE)
-            created = False
-    except ValidationError as error:  # the email taken meanwhile
+        profile, created = _write_profile(database, values, profile, checked)
+    except ValidationError as error:
         raise _renamed(error, origin, utm_origin) from None
     submission = Submission.objects.create(
         form=form,

@@ -1,14 +1,17 @@
 """Imports at once on PostgreSQL: one profile per matched value, never a false error, the
-documented maximum four at a time, and a clear 429 past the slots for large batches."""
+documented maximum four at a time, and a clear 429 past the slots for large batches.
+Imports of different emails into one database do not wait for each other."""
 
+import random
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from core.locks import MAX_KEY_LOCKS, take_slot
-from operations.imports import MAX_IMPORT_ROWS
+from operations.imports import MAX_IMPORT_ROWS, Matcher, import_rows
 from profiles.models import Profile
 from tests.concurrency import needs_postgres, run_together
 from tests.conftest import MARKETER_PERMISSIONS, grant
@@ -105,3 +108,107 @@ def test_a_large_batch_past_the_slots_is_a_429_to_retry(marketer, settings):
     assert int(response["Retry-After"]) > 0
     assert small.status_code == 200  # a small batch needs no slot
     assert Profile.objects.filter(email="p100@example.com").count() == 0
+
+
+def _hold_import(database, emails, started, release):
+    """Import ``emails`` in a transaction held open until ``release`` is set."""
+    try:
+        with transaction.atomic():
+            matcher = Matcher.parse(database, "email")
+            import_rows(database, [{"email": email} for email in emails], matcher=matcher)
+            started.set()
+            release.wait(timeout=30)
+    finally:
+        connection.close()
+
+
+def _waiting_for_a_lock():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        return cursor.fetchone()[0] > 0
+
+
+def test_imports_of_different_emails_into_one_database_do_not_wait_for_each_other(marketer):
+    user, database = marketer
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_import,
+        args=(
+            database,
+            [f"held{n}@example.com" for n in range(MAX_KEY_LOCKS + 36)],
+            started,
+            release,
+        ),
+    )
+    holder.start()
+    try:
+        assert started.wait(timeout=30)
+        answers = []
+        rows = [{"email": f"other{n}@example.com"} for n in range(MAX_KEY_LOCKS + 36)]
+        other = threading.Thread(
+            target=lambda: answers.append(
+                post(user, {"database": database.pk, "match": "email", "profiles": rows})
+            )
+        )
+        other.start()
+        other.join(timeout=10)
+        finished_while_held = not other.is_alive()
+    finally:
+        release.set()
+        holder.join()
+        other.join()
+    assert finished_while_held, "the second import waited for the first one's commit"
+    assert answers[0].status_code == 200
+    assert {r["status"] for r in answers[0].json()["results"]} == {"created"}
+    assert Profile.objects.filter(database=database).count() == 2 * (MAX_KEY_LOCKS + 36)
+
+
+def test_an_email_another_import_creates_meanwhile_is_updated_not_refused(marketer):
+    user, database = marketer
+    started, release = threading.Event(), threading.Event()
+    holder = threading.Thread(
+        target=_hold_import, args=(database, ["p5@example.com"], started, release)
+    )
+    holder.start()
+    answers = []
+    try:
+        assert started.wait(timeout=30)
+        rows = [{"email": f"p{n}@example.com", "first_name": "Second"} for n in range(10)]
+        other = threading.Thread(
+            target=lambda: answers.append(
+                post(user, {"database": database.pk, "match": "email", "profiles": rows})
+            )
+        )
+        other.start()
+        for _ in range(100):  # until its insert waits on the held email
+            if _waiting_for_a_lock():
+                break
+            time.sleep(0.05)
+        assert other.is_alive()
+    finally:
+        release.set()
+        holder.join()
+        other.join(timeout=30)
+    results = answers[0].json()["results"]
+    assert [r["status"] for r in results] == ["created"] * 5 + ["updated"] + ["created"] * 4
+    assert Profile.objects.filter(database=database).count() == 10
+    assert Profile.objects.get(email="p5@example.com").first_name == "Second"
+
+
+def test_imports_of_overlapping_emails_in_different_orders_all_succeed(marketer, settings):
+    threads = settings.BATCH_CONCURRENCY = 8
+    user, database = marketer
+    shared = [f"shared{n}@example.com" for n in range(150)]
+    statuses = []
+
+    def work(thread):
+        rows = [{"email": email} for email in random.Random(thread).sample(shared, len(shared))]
+        rows += [{"email": f"own{thread}-{n}@example.com"} for n in range(30)]
+        response = post(user, {"database": database.pk, "match": "email", "profiles": rows})
+        assert response.status_code == 200, response.content[:300]
+        statuses.extend(result["status"] for result in response.json()["results"])
+
+    assert run_together(threads, work) == []
+    assert Profile.objects.filter(database=database).count() == 150 + threads * 30
+    assert statuses.count("created") == 150 + threads * 30
+    assert statuses.count("updated") == (threads - 1) * 150
