@@ -29,14 +29,15 @@ result names the row it repeats (``duplicate_of``). Results are exact per row, i
 
 Concurrent imports of one database do not wait for each other over new emails: an email
 is unique in its database, so a new profile's email another import has written makes the
-insert wait for that import's end, and fail if it committed; the wave then runs again,
-matches that profile and updates it (``WAVE_ATTEMPTS``). New profiles go in in the order of
-their emails, so two imports never wait each for one the other holds. The values no
-constraint guards (phones, a custom field's value, subscription contacts) are locked
-(``core.locks.lock_keys``: a batch of more than 64 values of such a kind waits for every
-other import of that kind into the database, as PostgreSQL's lock table cannot hold a lock
-per value of thousands). A write the database still refuses rolls back its wave, which is
-then written row by row, each in its own savepoint, so the one bad row is reported and the
+insert wait for that import's end, and fail if it committed. The wave then runs again in a
+fresh savepoint (the failed attempt's row locks go with it), matches that profile and
+updates it; past ``WAVE_ATTEMPTS`` it runs row by row, each row matched again. New profiles
+go in in the order of their emails, so two inserts never wait each for an email the other
+holds. The values no constraint guards (phones, a custom field's value, subscription
+contacts) are locked (``core.locks.lock_keys``: a batch of more than 64 values of such a
+kind waits for every other import of that kind into the database, as PostgreSQL's lock
+table cannot hold a lock per value of thousands). A write the database still refuses is
+written row by row, each in its own savepoint, so the one bad row is reported and the
 others are kept.
 """
 
@@ -108,7 +109,7 @@ AUDIT_SKIP = {"updated_at", "md5", "xxh"}
 UNLOCKED_KINDS = {"profile_id", "email"}
 # How many times a wave is written whole before its rows go one by one: each attempt after
 # the first follows another import's commit of some of its new emails, and matches again.
-WAVE_ATTEMPTS = 4
+WAVE_ATTEMPTS = 8
 
 
 @dataclass
@@ -420,7 +421,40 @@ class Batch:
             waves[number].append(row)
         return waves
 
-    def _run_wave(self, rows, attempts=WAVE_ATTEMPTS):
+    def _run_wave(self, rows):
+        """Write the wave, each attempt in a savepoint: one that fails takes its row locks
+        with it, so that the next takes them again in key order (a retry holding the locks
+        of the attempt before deadlocked with another import retrying). A wave that fails
+        ``WAVE_ATTEMPTS`` times (many imports writing the same new emails at once) runs
+        again row by row, each row matched again on its own."""
+        attempt = 1
+        while attempt < WAVE_ATTEMPTS:
+            try:
+                with transaction.atomic():
+                    written = self._attempt(rows, last=False)
+                break
+            except IntegrityError:
+                # Another import wrote one of the wave's new emails and committed (the
+                # insert waited for it): match again, the row updates that profile now.
+                attempt += 1
+            except DataError:
+                attempt = WAVE_ATTEMPTS  # the same value fails again: row by row
+            self._forget(rows)
+        else:
+            if len(rows) > 1:
+                for row in rows:
+                    self._run_wave([row])
+                return
+            with transaction.atomic():
+                written = self._attempt(rows, last=True)
+        for row, profile in written:
+            if profile is not None:
+                self._after_write(row, profile)
+
+    def _attempt(self, rows, last):
+        """Match, lock, check and write the rows; return (row, profile) of those written.
+        A write the database refuses fails the attempt, or on the ``last`` one is
+        written again row by row."""
         seen = {}
         found = self.matcher.find_all(rows, seen)
         # In the order of their keys, as every batch of events takes them, and not FOR
@@ -430,6 +464,9 @@ class Batch:
         matched = [pk for pk in found.values() if isinstance(pk, int)]
         locked = Profile.objects.locked_for_change().filter(any_of("pk", matched)).order_by("pk")
         profiles = {profile.pk: profile for profile in locked} if matched else {}
+        gone = set(matched) - profiles.keys()
+        if gone:  # deleted while the lock waited: no longer the owner of its email
+            seen = {pair: owners - gone for pair, owners in seen.items()}
         creates, updates = [], []
         for row in rows:
             target = found[row.index]
@@ -452,21 +489,13 @@ class Batch:
         for row, profile in updates:
             self._refuse_taken_email(row, profile, row.checked.get("email"), taken)
         updates = [(row, p) for row, p in updates if row.index not in self.results]
+        if not last:
+            return self._create(creates, taken) + self._update(updates)
         try:
             with transaction.atomic():
-                written = self._create(creates, taken) + self._update(updates)
-        except IntegrityError:
-            if attempts > 1:
-                # Another import wrote one of the wave's new emails and committed (the
-                # insert waited for it): match again, the row updates that profile now.
-                self._forget(rows)
-                return self._run_wave(rows, attempts - 1)
-            written = self._one_by_one(creates, updates, taken)
-        except DataError:
-            written = self._one_by_one(creates, updates, taken)
-        for row, profile in written:
-            if profile is not None:
-                self._after_write(row, profile)
+                return self._create(creates, taken) + self._update(updates)
+        except (IntegrityError, DataError):
+            return self._one_by_one(creates, updates, taken)
 
     def _forget(self, rows):
         """Undo what an attempt at the wave left on its rows, to run it again."""
