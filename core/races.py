@@ -41,6 +41,14 @@ def lost_race(error):
     return False
 
 
+def deadlocked(error):
+    """Whether ``error`` is PostgreSQL's cancelling of one of two transactions that waited
+    for each other: the statement's savepoint can be rolled back, and its work done again."""
+    return isinstance(error, OperationalError) and (
+        getattr(error.__cause__, "sqlstate", None) == "40P01"
+    )
+
+
 def read_again(queryset, **lookups):
     """The one row of ``queryset`` the lookups name, read again by a write (under the lock
     the queryset takes, or after the write): ``LostRace`` when another request deleted it,

@@ -38,14 +38,16 @@ contacts) are locked (``core.locks.lock_keys``: a batch of more than 64 values o
 kind waits for every other import of that kind into the database, as PostgreSQL's lock
 table cannot hold a lock per value of thousands). A write the database still refuses is
 written row by row, each in its own savepoint, so the one bad row is reported and the
-others are kept.
+others are kept. A batch PostgreSQL cancels in a deadlock (a later wave locking a profile
+another import holds while that one waits for a new email of this batch) rolls back to its
+savepoint and runs again (``BATCH_ATTEMPTS``).
 """
 
 import copy
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q, prefetch_related_objects
 from django.db.models.base import ModelState
 from django.db.models.fields.json import KeyTransform
@@ -57,6 +59,7 @@ from core.api.errors import api_detail
 from core.fieldtypes import FieldType, is_empty
 from core.locks import lock_keys
 from core.lookups import any_of
+from core.races import deadlocked
 from core.status import Status
 from core.text import normalize_email, normalize_phones
 from history.models import Event
@@ -110,6 +113,9 @@ UNLOCKED_KINDS = {"profile_id", "email"}
 # How many times a wave is written whole before its rows go one by one: each attempt after
 # the first follows another import's commit of some of its new emails, and matches again.
 WAVE_ATTEMPTS = 8
+# How many times a batch cancelled by a deadlock is run again (from its start) before the
+# request is answered 503 ("send it again").
+BATCH_ATTEMPTS = 3
 
 
 @dataclass
@@ -352,9 +358,19 @@ def import_rows(
     """
     # The field definitions, read once for the batch (every row's check reads them).
     prefetch_related_objects([database], "custom_fields")
-    with transaction.atomic():
-        batch = Batch(database, matcher, mode, source, detect_location)
-        return batch.run(rows, first, refused or {})
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic():
+                batch = Batch(database, matcher, mode, source, detect_location)
+                return batch.run(rows, first, refused or {})
+        except OperationalError as error:
+            # A later wave locking a profile another import held while that one waited
+            # for a new email of an earlier wave: the batch lets go of everything it took
+            # (the other goes on) and runs again.
+            if not deadlocked(error) or attempt >= BATCH_ATTEMPTS:
+                raise
+            attempt += 1
 
 
 class Batch:

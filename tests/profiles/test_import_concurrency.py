@@ -377,3 +377,42 @@ def test_a_wave_that_lost_every_attempt_runs_again_row_by_row_each_row_matched(
         ("created", {}),
     ]
     assert Profile.objects.filter(database=database).count() == 4
+
+
+def test_an_import_cancelled_by_a_deadlock_lets_go_and_runs_again(marketer):
+    """The import holds a matched profile and waits for a new email another transaction
+    wrote; that one then waits for the profile. PostgreSQL cancels the import, which lets
+    go of all it took (the other goes on) and runs again: no error for the client."""
+    _, database = marketer
+    kept = Profile.objects.create(database=database, email="kept@example.com")
+    written, go, other_done = threading.Event(), threading.Event(), []
+
+    def other():
+        try:
+            with transaction.atomic():
+                import_rows(
+                    database,
+                    [{"email": "new@example.com"}],
+                    matcher=Matcher.parse(database, "email"),
+                )
+                written.set()
+                go.wait(timeout=30)
+                Profile.objects.select_for_update(no_key=True).get(pk=kept.pk)
+            other_done.append(True)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other)
+    holder.start()
+    assert written.wait(timeout=30)
+    results = []
+    rows = [{"email": "kept@example.com"}, {"email": "new@example.com"}]
+    importer = _import_in_thread(database, rows, results)
+    _until_waiting(importer)  # it holds "kept" and waits on the other's new email
+    go.set()
+    holder.join(timeout=30)
+    importer.join(timeout=30)
+
+    assert other_done == [True]
+    assert [(r.status, r.errors) for r in results] == [("updated", {}), ("updated", {})]
+    assert Profile.objects.filter(database=database).count() == 2
