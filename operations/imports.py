@@ -40,10 +40,12 @@ table cannot hold a lock per value of thousands). A write the database still ref
 written row by row, each in its own savepoint, so the one bad row is reported and the
 others are kept. A batch PostgreSQL cancels in a deadlock (a later wave locking a profile
 another import holds while that one waits for a new email of this batch) rolls back to its
-savepoint and runs again (``BATCH_ATTEMPTS``).
+savepoint and, after a short random pause, runs again (``BATCH_ATTEMPTS``).
 """
 
 import copy
+import random
+import time
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -115,7 +117,7 @@ UNLOCKED_KINDS = {"profile_id", "email"}
 WAVE_ATTEMPTS = 8
 # How many times a batch cancelled by a deadlock is run again (from its start) before the
 # request is answered 503 ("send it again").
-BATCH_ATTEMPTS = 3
+BATCH_ATTEMPTS = 4
 
 
 @dataclass
@@ -370,6 +372,9 @@ def import_rows(
             # (the other goes on) and runs again.
             if not deadlocked(error) or attempt >= BATCH_ATTEMPTS:
                 raise
+            # Let the other take what it waited for before locking again: run again at
+            # once, this batch took the same profiles first and met it the same way.
+            time.sleep(random.uniform(0.1, 0.3) * attempt)
             attempt += 1
 
 
