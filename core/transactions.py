@@ -10,14 +10,26 @@ would wait behind the worker's import.
 ``atomic_writes(patterns)`` (config/urls.py: every URL) gives the views exactly that: GET,
 HEAD and OPTIONS run outside a transaction (what such a request writes, an operation writes
 in its own), any other method inside one, as ``ATOMIC_REQUESTS`` would (an exception, or
-an error answered by DRF, rolls it back).
+an error answered by DRF, rolls it back). An API write PostgreSQL cancels in a deadlock is
+run again, whole, after a short pause (``DEADLOCK_RETRIES``): its transaction was rolled
+back, so that is what the client would do on the 503, and rolling back only to a savepoint
+does not do: a transaction waiting for a row this one locked in a savepoint since released
+waits for this transaction's end, not the row's.
 """
 
+import random
+import time
 from functools import wraps
 
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, OperationalError, transaction
 from django.urls import URLPattern, URLResolver
 from rest_framework.permissions import SAFE_METHODS  # GET, HEAD, OPTIONS: as the API's checks
+
+from core.races import deadlocked
+
+# How many times an API write PostgreSQL cancelled in a deadlock is run again, whole, before
+# it is answered 503 ("send it again", config.middleware.RetryableConflictMiddleware).
+DEADLOCK_RETRIES = 2
 
 
 def atomic_unless_safe(view):
@@ -29,11 +41,34 @@ def atomic_unless_safe(view):
     def wrapper(request, *args, **kwargs):
         if request.method in SAFE_METHODS:
             return view(request, *args, **kwargs)
-        with transaction.atomic():
-            return view(request, *args, **kwargs)
+        retries = DEADLOCK_RETRIES if _replayable(request) else 0
+        for attempt in range(retries + 1):
+            try:
+                with transaction.atomic():
+                    return view(request, *args, **kwargs)
+            except OperationalError as error:
+                if not deadlocked(error) or attempt == retries:
+                    raise
+            # Rolled back whole: nothing of it was kept, as if the client sent it again. A
+            # short random pause lets the other transaction take what it waited for.
+            time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     wrapper._non_atomic_requests = {DEFAULT_DB_ALIAS}  # a set of its own, not the view's
     return wrapper
+
+
+def _replayable(request):
+    """Whether the view can be run again on ``request``: an API call with a JSON body (or
+    none), read now so that DRF parses it again from the start (a page's form may have left
+    a message, a multipart upload a stored file)."""
+    if not request.path.startswith("/api/"):
+        return False
+    has_body = int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    if has_body and request.content_type != "application/json":
+        return False
+    request.body  # noqa: B018 (cached: DRF reads it from the start on each run)
+    return True
 
 
 def atomic_writes(patterns):

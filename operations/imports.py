@@ -40,7 +40,8 @@ table cannot hold a lock per value of thousands). A write the database still ref
 written row by row, each in its own savepoint, so the one bad row is reported and the
 others are kept. A batch PostgreSQL cancels in a deadlock (a later wave locking a profile
 another import holds while that one waits for a new email of this batch) rolls back to its
-savepoint and, after a short random pause, runs again (``BATCH_ATTEMPTS``).
+savepoint and, after a short random pause, runs again (``BATCH_ATTEMPTS``); past that the
+request runs again whole (``core.transactions``), or the job its chunk.
 """
 
 import copy
@@ -115,9 +116,9 @@ UNLOCKED_KINDS = {"profile_id", "email"}
 # How many times a wave is written whole before its rows go one by one: each attempt after
 # the first follows another import's commit of some of its new emails, and matches again.
 WAVE_ATTEMPTS = 8
-# How many times a batch cancelled by a deadlock is run again (from its start) before the
-# request is answered 503 ("send it again").
-BATCH_ATTEMPTS = 4
+# How many times a batch PostgreSQL cancels in a deadlock is run (from its start) in its
+# transaction; then the whole request is (core.transactions), or a file's chunk (its job).
+BATCH_ATTEMPTS = 2
 
 
 @dataclass

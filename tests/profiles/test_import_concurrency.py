@@ -409,3 +409,45 @@ def test_an_import_cancelled_by_a_deadlock_lets_go_and_runs_again(marketer):
     assert other_done == [True]
     assert [(r.status, r.errors) for r in results] == [("updated", {}), ("updated", {})]
     assert Profile.objects.filter(database=database).count() == 2
+
+
+def test_an_api_write_cancelled_by_a_deadlock_is_run_again_whole(marketer, monkeypatch):
+    """Past its batch's own attempts (here none), the import's request is rolled back whole
+    and run again: the other transaction, which waits for this one's end, goes on, and the
+    client gets its answer instead of a 503."""
+    monkeypatch.setattr(imports, "BATCH_ATTEMPTS", 1)
+    user, database = marketer
+    kept = Profile.objects.create(database=database, email="kept@example.com")
+    written, go, other_done = threading.Event(), threading.Event(), []
+
+    def other():
+        try:
+            with transaction.atomic():
+                import_rows(
+                    database,
+                    [{"email": "new@example.com"}],
+                    matcher=Matcher.parse(database, "email"),
+                )
+                written.set()
+                go.wait(timeout=30)
+                Profile.objects.select_for_update(no_key=True).get(pk=kept.pk)
+            other_done.append(True)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other)
+    holder.start()
+    assert written.wait(timeout=30)
+    answers = []
+    rows = [{"email": "kept@example.com"}, {"email": "new@example.com"}]
+    body = {"database": database.pk, "match": "email", "profiles": rows}
+    importer = threading.Thread(target=_post_in_thread, args=(user, body, answers))
+    importer.start()
+    _until_waiting(importer)  # it holds "kept" and waits on the other's new email
+    go.set()
+    holder.join(timeout=30)
+    importer.join(timeout=30)
+
+    assert other_done == [True]
+    assert answers[0].status_code == 200, answers[0].content[:300]
+    assert [r["status"] for r in answers[0].json()["results"]] == ["updated", "updated"]
