@@ -17,6 +17,7 @@ does not do: a transaction waiting for a row this one locked in a savepoint sinc
 waits for this transaction's end, not the row's.
 """
 
+import logging
 import random
 import time
 from functools import wraps
@@ -30,6 +31,8 @@ from core.races import deadlocked
 # How many times an API write PostgreSQL cancelled in a deadlock is run again, whole, before
 # it is answered 503 ("send it again", config.middleware.RetryableConflictMiddleware).
 DEADLOCK_RETRIES = 2
+
+logger = logging.getLogger(__name__)
 
 
 def atomic_unless_safe(view):
@@ -49,6 +52,12 @@ def atomic_unless_safe(view):
             except OperationalError as error:
                 if not deadlocked(error) or attempt == retries:
                     raise
+                logger.warning(
+                    "%s %s cancelled in a deadlock, rolled back, run again: %s",
+                    request.method,
+                    request.path,
+                    error,
+                )
             # Rolled back whole: nothing of it was kept, as if the client sent it again. A
             # short random pause lets the other transaction take what it waited for.
             time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))

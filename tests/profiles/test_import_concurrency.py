@@ -411,7 +411,7 @@ def test_an_import_cancelled_by_a_deadlock_lets_go_and_runs_again(marketer):
     assert Profile.objects.filter(database=database).count() == 2
 
 
-def test_an_api_write_cancelled_by_a_deadlock_is_run_again_whole(marketer, monkeypatch):
+def test_an_api_write_cancelled_by_a_deadlock_is_run_again_whole(marketer, monkeypatch, caplog):
     """Past its batch's own attempts (here none), the import's request is rolled back whole
     and run again: the other transaction, which waits for this one's end, goes on, and the
     client gets its answer instead of a 503."""
@@ -451,3 +451,4 @@ def test_an_api_write_cancelled_by_a_deadlock_is_run_again_whole(marketer, monke
     assert other_done == [True]
     assert answers[0].status_code == 200, answers[0].content[:300]
     assert [r["status"] for r in answers[0].json()["results"]] == ["updated", "updated"]
+    assert "/api/v1/profiles/import/ cancelled in a deadlock, rolled back, run again" in caplog.text
