@@ -45,7 +45,8 @@ def atomic_unless_safe(view):
         if request.method in SAFE_METHODS:
             return view(request, *args, **kwargs)
         retries = DEADLOCK_RETRIES if _replayable(request) else 0
-        for attempt in range(retries + 1):
+        attempt = 0
+        while True:
             try:
                 with transaction.atomic():
                     return view(request, *args, **kwargs)
@@ -60,8 +61,8 @@ def atomic_unless_safe(view):
                 )
             # Rolled back whole: nothing of it was kept, as if the client sent it again. A
             # short random pause lets the other transaction take what it waited for.
-            time.sleep(random.uniform(0.05, 0.25) * (attempt + 1))
-        raise AssertionError("unreachable")  # the loop returns or raises
+            attempt += 1
+            time.sleep(random.uniform(0.05, 0.25) * attempt)
 
     wrapper._non_atomic_requests = {DEFAULT_DB_ALIAS}  # a set of its own, not the view's
     return wrapper

@@ -372,11 +372,11 @@ def test_a_wave_that_lost_every_attempt_runs_again_row_by_row_each_row_matched(
     assert Profile.objects.filter(database=database).count() == 4
 
 
-def test_an_import_cancelled_by_a_deadlock_lets_go_and_runs_again(marketer):
-    """The import holds a matched profile and waits for a new email another transaction
-    wrote; that one then waits for the profile. PostgreSQL cancels the import, which lets
-    go of all it took (the other goes on) and runs again: no error for the client."""
-    _, database = marketer
+def _deadlock_partner(database):
+    """Start a transaction that writes the new email "new@example.com", then, once ``go``
+    is set, locks the profile of "kept@example.com" (made here): an import holding that
+    profile and waiting for the new email makes a deadlock with it. Return the thread,
+    ``go`` and a list that receives True once it has committed."""
     kept = Profile.objects.create(database=database, email="kept@example.com")
     written, go, other_done = threading.Event(), threading.Event(), []
 
@@ -398,6 +398,15 @@ def test_an_import_cancelled_by_a_deadlock_lets_go_and_runs_again(marketer):
     holder = threading.Thread(target=other)
     holder.start()
     assert written.wait(timeout=30)
+    return holder, go, other_done
+
+
+def test_an_import_cancelled_by_a_deadlock_lets_go_and_runs_again(marketer):
+    """The import holds a matched profile and waits for a new email another transaction
+    wrote; that one then waits for the profile. PostgreSQL cancels the import, which lets
+    go of all it took (the other goes on) and runs again: no error for the client."""
+    _, database = marketer
+    holder, go, other_done = _deadlock_partner(database)
     results = []
     rows = [{"email": "kept@example.com"}, {"email": "new@example.com"}]
     importer = _import_in_thread(database, rows, results)
@@ -417,27 +426,7 @@ def test_an_api_write_cancelled_by_a_deadlock_is_run_again_whole(marketer, monke
     client gets its answer instead of a 503."""
     monkeypatch.setattr(imports, "BATCH_ATTEMPTS", 1)
     user, database = marketer
-    kept = Profile.objects.create(database=database, email="kept@example.com")
-    written, go, other_done = threading.Event(), threading.Event(), []
-
-    def other():
-        try:
-            with transaction.atomic():
-                import_rows(
-                    database,
-                    [{"email": "new@example.com"}],
-                    matcher=Matcher.parse(database, "email"),
-                )
-                written.set()
-                go.wait(timeout=30)
-                Profile.objects.select_for_update(no_key=True).get(pk=kept.pk)
-            other_done.append(True)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=other)
-    holder.start()
-    assert written.wait(timeout=30)
+    holder, go, other_done = _deadlock_partner(database)
     answers = []
     rows = [{"email": "kept@example.com"}, {"email": "new@example.com"}]
     body = {"database": database.pk, "match": "email", "profiles": rows}
